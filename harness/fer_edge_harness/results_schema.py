@@ -1,0 +1,22 @@
+"""The fields of a result (design.md, "Results"): one list that the harness writes and the
+merge tool checks, so the two cannot drift apart. Python 3.6 compatible."""
+
+RESULTS_SCHEMA_VERSION = 1
+
+# Required in every benchmark's extra_info (the merge tool refuses a file without them).
+REQUIRED_EXTRA_INFO = (
+    "model_id", "backend", "precision", "threads", "device_label", "hardware", "stage",
+    "accuracy", "n_test", "latency_ms", "bundle_sha256", "runtime_versions",
+)
+
+# Present in every benchmark's extra_info, null where not measured (power before stage 3).
+OPTIONAL_EXTRA_INFO = (
+    "power_sensor", "idle_power_w", "active_power_w", "dynamic_power_w", "power_seconds",
+    "energy_mj", "board_state_before", "board_state_after",
+)
+
+STAGES = ("latency", "power")
+
+# Top-level key the harness adds next to pytest-benchmark's own (failures, skips, run info);
+# `pytest-benchmark compare` ignores keys it does not know.
+RUN_INFO_KEY = "fer_edge"
