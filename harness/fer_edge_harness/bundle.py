@@ -92,8 +92,12 @@ def listed_files(manifest):
         records.append(("test_set", manifest["test_set"]))
     for model in manifest.get("models", []):
         for fmt, artifact in sorted(model.get("artifacts", {}).items()):
+            label = "{}/{}".format(model.get("id"), fmt)
             if artifact.get("path"):
-                records.append(("{}/{}".format(model.get("id"), fmt), artifact))
+                records.append((label, artifact))
+            # A format made of two files (OpenVINO IR: .xml + .bin) lists the second here.
+            if artifact.get("weights"):
+                records.append((label + "/weights", artifact["weights"]))
     return records
 
 
