@@ -15,6 +15,9 @@ OPTIONAL_EXTRA_INFO = (
     "energy_mj", "board_state_before", "board_state_after",
 )
 
+# Written by the harness to say exactly what was timed; readers may ignore them.
+DESCRIPTIVE_EXTRA_INFO = ("artifact_format", "artifact_sha256", "warmup_rounds")
+
 STAGES = ("latency", "power")
 
 # Top-level key the harness adds next to pytest-benchmark's own (failures, skips, run info);

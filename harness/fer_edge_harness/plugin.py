@@ -1,0 +1,75 @@
+"""The pytest plugin of the board suite: its options, the bundle check before anything runs, one
+test per (model, backend), and the `fer_session` fixture.
+
+Loaded by the suite's conftest.py (`pytest_plugins`), so on a board
+
+    python3 -m pytest <site-packages>/fer_edge_harness/suite --bundle B --backend tflite \\
+        --device-label rpi4 --stage latency --benchmark-json results/rpi4.json
+
+needs no entry point. A bundle that fails verification stops the run with the verifier's one
+line before anything is timed (exit status 4, pytest's usage error).
+"""
+
+import pytest
+
+from fer_edge_harness.bundle import BundleError
+from fer_edge_harness.session import HarnessSession, case_id
+from fer_edge_harness.settings import (
+    DEFAULT_ROUNDS,
+    DEFAULT_WARMUP_ROUNDS,
+    SettingsError,
+    settings_from_options,
+)
+
+SESSION_PLUGIN = "fer-edge-session"
+
+
+def pytest_addoption(parser):
+    group = parser.getgroup("fer-edge", "fer-edge board benchmark")
+    group.addoption("--bundle", dest="fer_bundle", metavar="DIR",
+                    help="model bundle folder (verified before anything runs)")
+    group.addoption("--backend", dest="fer_backend", default="all", metavar="NAMES",
+                    help="comma-separated backends, or all (default: all)")
+    group.addoption("--device-label", dest="fer_device_label", metavar="LABEL",
+                    help="what you call this board, e.g. jetson-nano-5w")
+    group.addoption("--stage", dest="fer_stage", default="latency",
+                    help="latency (stage 2) or power (stage 3); default latency")
+    group.addoption("--threads", dest="fer_threads", default=None, metavar="N",
+                    help="CPU threads given to every runtime (default: the CPUs usable)")
+    group.addoption("--rounds", dest="fer_rounds", default=DEFAULT_ROUNDS, metavar="N",
+                    help="timed rounds per benchmark (default {}, the paper's)"
+                    .format(DEFAULT_ROUNDS))
+    group.addoption("--warmup-rounds", dest="fer_warmup_rounds", default=DEFAULT_WARMUP_ROUNDS,
+                    metavar="N", help="untimed rounds first (default {})"
+                    .format(DEFAULT_WARMUP_ROUNDS))
+    group.addoption("--models", dest="fer_models", default=None, metavar="IDS",
+                    help="comma-separated model ids (default: every model of the bundle)")
+    group.addoption("--openvino-device", dest="fer_openvino_device", default="CPU",
+                    help="OpenVINO device: CPU (default) or MYRIAD (Intel NCS2)")
+    group.addoption("--cache-dir", dest="fer_cache_dir", default=None, metavar="DIR",
+                    help="where TensorRT engines are cached (default: BUNDLE/engines)")
+
+
+def pytest_configure(config):
+    """Check the options and verify the bundle, or stop the run with one line."""
+    if config.getoption("help", False):
+        return
+    try:
+        settings = settings_from_options(config.getoption)
+        session = HarnessSession(config, settings)
+    except (SettingsError, BundleError) as exc:
+        raise pytest.UsageError(str(exc)) from None
+    config.pluginmanager.register(session, SESSION_PLUGIN)
+
+
+def pytest_generate_tests(metafunc):
+    if "fer_case" in metafunc.fixturenames:
+        session = metafunc.config.pluginmanager.getplugin(SESSION_PLUGIN)
+        cases = session.cases()
+        metafunc.parametrize("fer_case", cases, ids=[case_id(c) for c in cases])
+
+
+@pytest.fixture
+def fer_session(request):
+    """The run's HarnessSession (settings, verified manifest, test set, records)."""
+    return request.config.pluginmanager.getplugin(SESSION_PLUGIN)

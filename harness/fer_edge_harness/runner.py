@@ -1,0 +1,42 @@
+"""Run the board suite from Python: `python -m pytest <suite> --bundle ...` in a child process.
+
+A child process, because the runtimes keep process-wide state (TensorFlow's thread pools are
+fixed at its first op) and the caller may already hold some of them.
+"""
+
+import os
+import subprocess
+import sys
+
+import fer_edge_harness.suite
+
+SUITE_DIR = os.path.dirname(os.path.abspath(fer_edge_harness.suite.__file__))
+
+
+def suite_command(bundle_dir, backends, device_label, stage, json_out, threads=None, rounds=40,
+                  warmup_rounds=10, models=None, extra_args=()):
+    """The argv that runs the suite (what a board image's entrypoint runs too)."""
+    argv = [sys.executable, "-m", "pytest", SUITE_DIR, "-p", "no:cacheprovider",
+            "--bundle", str(bundle_dir),
+            "--backend", backends if isinstance(backends, str) else ",".join(backends),
+            "--device-label", device_label, "--stage", stage,
+            "--rounds", str(rounds), "--warmup-rounds", str(warmup_rounds),
+            "--benchmark-json", str(json_out)]
+    if threads is not None:
+        argv += ["--threads", str(threads)]
+    if models:
+        argv += ["--models", models if isinstance(models, str) else ",".join(models)]
+    return argv + list(extra_args)
+
+
+def run_benchmarks(bundle_dir, backends, device_label, stage, json_out, threads=None, rounds=40,
+                   warmup_rounds=10, models=None, extra_args=()):
+    """Run the suite and return pytest's exit status (0 all measured, 1 some failed, 4 bad
+    options or a bundle that failed verification, 5 nothing to run)."""
+    json_out = os.path.abspath(str(json_out))
+    folder = os.path.dirname(json_out)
+    if not os.path.isdir(folder):
+        os.makedirs(folder)
+    argv = suite_command(os.path.abspath(str(bundle_dir)), backends, device_label, stage,
+                         json_out, threads, rounds, warmup_rounds, models, extra_args)
+    return subprocess.call(argv)

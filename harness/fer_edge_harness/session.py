@@ -1,0 +1,202 @@
+"""The run's state, registered as a pytest plugin: the verified bundle, the cases, what failed
+and was skipped, and the results file rewritten after every benchmark.
+"""
+
+import collections
+import os
+import platform
+
+import numpy as np
+import pytest
+
+import fer_edge_harness
+from fer_edge_harness import bundle, results
+from fer_edge_harness.backends import BackendUnavailable, backend_class, create_backend
+from fer_edge_harness.backends.base import LoadOptions, module_version
+from fer_edge_harness.boardstate import Board
+from fer_edge_harness.jsonout import JsonWriter, take_over_json_path
+from fer_edge_harness.results_schema import RUN_INFO_KEY
+from fer_edge_harness.settings import SettingsError
+
+Case = collections.namedtuple("Case", "model_id backend")
+
+
+def case_id(case):
+    return "{}-{}".format(case.model_id, case.backend)
+
+
+class CaseFailure(Exception):
+    """A (model, backend) that could not be measured: the step that failed and why."""
+
+    def __init__(self, step, exc):
+        lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+        reason = "{} failed: {}: {}".format(step, type(exc).__name__, lines[-1] if lines else "")
+        super(CaseFailure, self).__init__(reason.rstrip(": "))
+
+
+class HarnessSession(object):
+    """Everything one pytest run shares; also the hooks that record outcomes and save JSON."""
+
+    def __init__(self, config, settings, board=None):
+        self.config = config
+        self.settings = settings
+        # Verified before anything is timed: a BundleError stops the run (plugin.py).
+        self.manifest = bundle.verify_bundle(settings.bundle_dir)
+        self.bundle_sha256 = self.manifest["bundle_sha256"]
+        self.board = board or Board()
+        self.hardware = self.board.hardware()
+        self.failures = []
+        self.skipped = []
+        self.finished = []  # pytest-benchmark Metadata of every complete benchmark
+        self.writer = None
+        self._complete = False
+        self._test_set = None
+        self._check_models()
+
+    def _check_models(self):
+        known = [m["id"] for m in self.manifest["models"]]
+        unknown = [m for m in (self.settings.models or []) if m not in known]
+        if unknown:
+            raise SettingsError("--models", "not in the bundle: {} (it has {})".format(
+                ", ".join(unknown), ", ".join(known)))
+
+    def cases(self):
+        """One case per (model, backend), backend by backend so a runtime stays warm."""
+        wanted = self.settings.models
+        models = [m["id"] for m in self.manifest["models"] if not wanted or m["id"] in wanted]
+        return [Case(m, b) for b in self.settings.backends for m in models]
+
+    def model(self, model_id):
+        return [m for m in self.manifest["models"] if m["id"] == model_id][0]
+
+    def test_set(self):
+        """(images uint8 (N, H, W), labels int64 (N,)) of the bundle, loaded once."""
+        if self._test_set is None:
+            path = os.path.join(self.settings.bundle_dir, self.manifest["test_set"]["path"])
+            with np.load(path) as data:
+                self._test_set = (data["images"], data["labels"])
+        return self._test_set
+
+    def record_skip(self, backend, reason, model_id=None):
+        entry = {"backend": backend, "reason": reason}
+        if model_id is not None:
+            entry["model_id"] = model_id
+        if entry not in self.skipped:
+            self.skipped.append(entry)
+
+    def open_backend(self, case):
+        """A fresh backend for the case; a pytest skip (recorded) when its runtime is missing."""
+        try:
+            return create_backend(case.backend)
+        except BackendUnavailable as exc:
+            self.record_skip(case.backend, str(exc))
+            pytest.skip("{}: {}".format(case.backend, exc))
+
+    def artifact(self, case):
+        """{format, path, sha256} of the first usable artifact the backend can run, or a
+        recorded skip saying what the bundle holds instead."""
+        model = self.model(case.model_id)
+        formats = backend_class(case.backend).artifact_formats
+        for fmt in formats:
+            path = bundle.artifact_path(self.settings.bundle_dir, model, fmt)
+            if path:
+                return {"format": fmt, "path": path,
+                        "sha256": model["artifacts"][fmt]["sha256"]}
+        states = []
+        for fmt in formats:
+            record = model.get("artifacts", {}).get(fmt) or {}
+            state = record.get("status", "absent")
+            states.append("{} {}{}".format(fmt, state, ": " + record["reason"]
+                                           if record.get("reason") else ""))
+        reason = "no usable artifact ({})".format("; ".join(states))
+        self.record_skip(case.backend, reason, model_id=case.model_id)
+        pytest.skip("{}: {}".format(case_id(case), reason))
+
+    def load_options(self, case, artifact):
+        settings = self.settings
+        return LoadOptions(
+            threads=settings.threads, input_scale=self.manifest["input"]["scale"],
+            input_shape=self.manifest["input"]["shape"], artifact_format=artifact["format"],
+            artifact_sha256=artifact["sha256"], model_id=case.model_id,
+            openvino_device=settings.openvino_device, cache_dir=settings.cache_dir)
+
+    def runtime_versions(self, backend):
+        """The backend's runtime versions and those of the harness's own stack."""
+        import pytest_benchmark
+
+        versions = {"python": platform.python_version(), "numpy": np.__version__,
+                    "pytest": pytest.__version__,
+                    "pytest_benchmark": module_version(pytest_benchmark),
+                    "fer_edge_harness": fer_edge_harness.__version__}
+        versions.update(backend.versions())
+        return versions
+
+    # -- pytest hooks ------------------------------------------------------------------------
+
+    def pytest_sessionstart(self, session):
+        path = take_over_json_path(self.config)
+        self.writer = JsonWriter(self.config, path) if path else None
+
+    @pytest.hookimpl(hookwrapper=True)
+    def pytest_runtest_makereport(self, item, call):
+        outcome = yield
+        report = outcome.get_result()
+        case = _case_of(item)
+        if case is None or not report.failed:
+            return
+        if call.excinfo is not None and isinstance(call.excinfo.value, CaseFailure):
+            reason = str(call.excinfo.value)
+        elif call.excinfo is not None:
+            reason = "{}: {}".format(report.when, _lines(call.excinfo.exconly())[0])
+        else:
+            reason = "{}: {}".format(report.when, _lines(report.longreprtext)[-1])
+        self.failures.append({"model_id": case.model_id, "backend": case.backend,
+                              "reason": reason})
+
+    def pytest_runtest_logfinish(self, nodeid, location):
+        self.save(complete=False)
+
+    def pytest_sessionfinish(self, session, exitstatus):
+        self.save(complete=True)
+
+    def pytest_benchmark_update_json(self, config, benchmarks, output_json):
+        output_json[RUN_INFO_KEY] = results.run_info(
+            self.settings, self.bundle_sha256, self.failures, self.skipped, self._complete)
+
+    def save(self, complete):
+        """Rewrite the results file with what has finished (atomically)."""
+        self._complete = complete
+        if self.writer is not None:
+            self.writer.write(self.finished)
+
+    def pytest_report_header(self, config):
+        s = self.settings
+        lines = ["fer-edge: bundle {} (sha256 {}), device label {}, stage {}".format(
+                     s.bundle_dir, self.bundle_sha256[:12], s.device_label, s.stage),
+                 "fer-edge: backends {}, threads {}, rounds {} after {} warm-up".format(
+                     ",".join(s.backends), s.threads, s.rounds, s.warmup_rounds)]
+        if s.stage == "power":
+            lines.append("fer-edge: no power sensor is wired into this harness: "
+                         "power fields stay null")
+        return lines
+
+    def pytest_terminal_summary(self, terminalreporter):
+        write = terminalreporter.write_line
+        for entry in self.failures:
+            write("fer-edge FAILED {model_id} on {backend}: {reason}".format(**entry))
+        for entry in self.skipped:
+            write("fer-edge skipped {} on {}: {}".format(
+                entry.get("model_id", "all models"), entry["backend"], entry["reason"]))
+        if self.writer is not None:
+            write("fer-edge: {} benchmark(s) written to {}".format(len(self.finished),
+                                                                  self.writer.path))
+
+
+def _case_of(item):
+    callspec = getattr(item, "callspec", None)
+    return callspec.params.get("fer_case") if callspec is not None else None
+
+
+def _lines(text):
+    """The non-empty lines of an error text (["error"] when there are none)."""
+    return [line.strip() for line in (text or "").splitlines() if line.strip()] or ["error"]

@@ -1,0 +1,75 @@
+"""The run's settings: the command-line options checked once, in one object written into results."""
+
+import os
+
+from fer_edge_harness.backends import parse_backends
+from fer_edge_harness.boardstate import cpu_count
+from fer_edge_harness.results_schema import STAGES
+
+DEFAULT_ROUNDS = 40  # the paper's 40 timed runs per model (section 4.2)
+DEFAULT_WARMUP_ROUNDS = 10
+
+
+class SettingsError(ValueError):
+    """An option with a value the harness cannot run with; names the option."""
+
+    def __init__(self, option, problem):
+        self.option = option
+        super(SettingsError, self).__init__("{}: {}".format(option, problem))
+
+
+class RunSettings(object):
+    """What to run and how: bundle, backends, label, stage, threads, rounds, models."""
+
+    def __init__(self, bundle_dir, backends, device_label, stage="latency", threads=None,
+                 rounds=DEFAULT_ROUNDS, warmup_rounds=DEFAULT_WARMUP_ROUNDS, models=None,
+                 openvino_device="CPU", cache_dir=None):
+        self.bundle_dir = os.path.abspath(str(bundle_dir))
+        self.backends = list(backends)
+        self.device_label = device_label
+        self.stage = stage
+        # Threads are always given to the runtime, never left to its default (stack.md 4).
+        self.threads = int(threads) if threads is not None else cpu_count()
+        self.rounds = int(rounds)
+        self.warmup_rounds = int(warmup_rounds)
+        self.models = list(models) if models else None
+        self.openvino_device = openvino_device
+        self.cache_dir = cache_dir or os.path.join(self.bundle_dir, "engines")
+
+
+def _positive(option, value, minimum):
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        raise SettingsError(option, "{!r} is not a whole number".format(value)) from None
+    if number < minimum:
+        raise SettingsError(option, "must be at least {}, got {}".format(minimum, number))
+    return number
+
+
+def _id_list(text):
+    return [part.strip() for part in str(text).split(",") if part.strip()] if text else None
+
+
+def settings_from_options(get):
+    """RunSettings from pytest's `config.getoption`; SettingsError naming the bad option."""
+    if not get("fer_bundle"):
+        raise SettingsError("--bundle", "required: the bundle folder to benchmark")
+    if not get("fer_device_label"):
+        raise SettingsError("--device-label", "required: what you call this board "
+                            "(e.g. jetson-nano-5w)")
+    try:
+        backends = parse_backends(get("fer_backend"))
+    except ValueError as exc:
+        raise SettingsError("--backend", str(exc)) from None
+    if get("fer_stage") not in STAGES:
+        raise SettingsError("--stage", "must be one of {}".format(", ".join(STAGES)))
+    threads = get("fer_threads")
+    return RunSettings(
+        bundle_dir=get("fer_bundle"), backends=backends, device_label=get("fer_device_label"),
+        stage=get("fer_stage"),
+        threads=None if threads is None else _positive("--threads", threads, 1),
+        rounds=_positive("--rounds", get("fer_rounds"), 1),
+        warmup_rounds=_positive("--warmup-rounds", get("fer_warmup_rounds"), 0),
+        models=_id_list(get("fer_models")), openvino_device=get("fer_openvino_device"),
+        cache_dir=get("fer_cache_dir"))

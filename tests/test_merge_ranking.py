@@ -1,0 +1,142 @@
+"""Ranking: the paper's Table 3 reproduced from result files, outputs, configurations."""
+
+import csv
+import json
+
+import pytest
+from merge_factory import (
+    CONFIGS,
+    PAPER_PDP,
+    STAGE2,
+    STAGE3,
+    run_cli,
+    write_bundle,
+    write_paper_results,
+    write_results,
+)
+
+from fer_edge.merge.ranking import merge_results, read_ranking
+
+
+def _by_board(rows, fitness):
+    """{board: [model ids ranked 1 under fitness]}."""
+    best = {}
+    for row in rows:
+        if row[f"rank_{fitness}"] == 1:
+            best.setdefault(row["device_label"], []).append(row["model_id"])
+    return {label: sorted(ids) for label, ids in best.items()}
+
+
+def test_stage3_reproduces_table3_accuracy_pdp_rows(tmp_path):
+    paths = write_paper_results(tmp_path / "results", "power")
+    rows = json.loads(merge_results(paths, tmp_path / "ranking", warn=print).read_text())
+    assert _by_board(rows, "pdp") == {label: [entries[0][0]] for label, entries in STAGE3.items()}
+    for row in rows:
+        if row["rank_pdp"] == 1:
+            assert round(row["fit_pdp"], 2) == PAPER_PDP[row["device_label"]]
+    coral = next(r for r in rows if r["device_label"] == "coral-dev" and r["rank_pdp"] == 1)
+    assert (coral["model_id"], coral["accuracy"], coral["latency_ms"],
+            coral["dynamic_power_w"]) == ("k18-24", 96.95, 0.39, 0.52)
+    assert round(coral["fit_pdp"], 2) == 478.06
+    assert coral["energy_mj"] == pytest.approx(0.39 * 0.52)
+
+
+def test_stage2_reproduces_table3_accuracy_delay_and_accuracy_rows(tmp_path):
+    paths = write_paper_results(tmp_path / "results", "latency")
+    rows = json.loads(merge_results(paths, tmp_path / "ranking", warn=print).read_text())
+    assert _by_board(rows, "latency") == {label: [e[0][0]] for label, e in STAGE2.items()}
+    # Table 3's Accuracy rows: two configurations tie at 99.49 % on every board.
+    assert set(map(tuple, _by_board(rows, "accuracy").values())) == {
+        ("k10-32-44-56", "k12-22-48")}
+    pi = next(r for r in rows if r["device_label"] == "pi" and r["rank_latency"] == 1)
+    assert round(pi["fit_latency"], 2) == 33.66
+    # No power in stage 2: no PDP fitness and no PDP rank, never a made-up number.
+    assert all(r["dynamic_power_w"] is None and r["fit_pdp"] is None and r["rank_pdp"] is None
+               for r in rows)
+    assert "stage 3 not run: no power sensor" in (tmp_path / "ranking" / "ranking.md").read_text()
+
+
+def test_ranks_are_within_each_board(tmp_path):
+    paths = write_paper_results(tmp_path / "results", "power")
+    rows = json.loads(merge_results(paths, tmp_path / "out", warn=print).read_text())
+    for label, entries in STAGE3.items():
+        ranks = sorted(r["rank_pdp"] for r in rows if r["device_label"] == label)
+        assert ranks == list(range(1, len(entries) + 1))
+
+
+def test_csv_markdown_and_failures_written(tmp_path):
+    paths = write_paper_results(tmp_path / "results", "power")
+    paths.append(write_results(tmp_path / "extra.json", "pi-zero", [
+        {"model_id": "k16-24", "accuracy": 95.0, "latency_ms": 9.0}],
+        failures=[{"model_id": "k18-24", "backend": "tflite", "reason": "out of memory"}]))
+    out = tmp_path / "ranking"
+    merge_results(paths, out, warn=print)
+    with open(out / "ranking.csv", newline="") as handle:
+        table = list(csv.DictReader(handle))
+    rows = json.loads((out / "ranking.json").read_text())
+    assert len(table) == len(rows) == sum(len(e) for e in STAGE3.values()) + 1
+    coral = next(r for r in table if r["device_label"] == "coral-dev" and r["rank_pdp"] == "1")
+    assert float(coral["fit_pdp"]) == pytest.approx(478.0572, abs=1e-4)
+    zero = next(r for r in table if r["device_label"] == "pi-zero")
+    assert zero["dynamic_power_w"] == "" and zero["rank_pdp"] == ""
+    markdown = (out / "ranking.md").read_text()
+    assert "| coral-dev | k18-24 | edgetpu | 96.95 | 0.390 | 0.520 | 248.59 | 478.06 |" in markdown
+    failures = json.loads((out / "failures.json").read_text())
+    assert failures["failures"] == [{"device_label": "pi-zero", "model_id": "k18-24",
+                                     "backend": "tflite", "reason": "out of memory",
+                                     "source": str(tmp_path / "extra.json")}]
+
+
+def test_bundle_gives_configurations(tmp_path):
+    bundle = write_bundle(tmp_path / "bundle")
+    digest = json.loads((bundle / "manifest.json").read_text())["bundle_sha256"]
+    paths = write_paper_results(tmp_path / "results", "power", bundle_sha256=digest)
+    warnings = []
+    merge_results(paths, tmp_path / "ranking", bundles=[bundle], warn=warnings.append)
+    merged = read_ranking(tmp_path / "ranking")
+    coral = next(r for r in merged.rows if r["device_label"] == "coral-dev"
+                 and r["rank_pdp"] == 1)
+    assert coral["config"] == CONFIGS["k18-24"] == {
+        "blocks": 2, "kernels": [18, 24], "fc1": 110, "fc2": 95, "dropout1": 0.15,
+        "dropout2": 0.29}
+    assert coral["params"] == 1000
+    assert warnings == []
+    assert merged.info["bundles"] == [{"path": str(bundle), "bundle_sha256": digest}]
+
+
+def test_configuration_by_model_id_when_measured_on_another_bundle(tmp_path):
+    bundle = write_bundle(tmp_path / "bundle")
+    paths = write_paper_results(tmp_path / "results", "power", bundle_sha256="cd" * 32)
+    warnings = []
+    merge_results(paths, tmp_path / "ranking", bundles=[bundle], warn=warnings.append)
+    rows = read_ranking(tmp_path / "ranking").rows
+    assert all(r["config"] is not None for r in rows)
+    assert warnings == ["warning: results measured on bundle cdcdcdcdcdcd match none of the "
+                        "--bundle manifests; configurations taken by model id"]
+
+
+def test_cli_merge_says_which_duplicate_won(tmp_path, monkeypatch, capsys):
+    one = {"model_id": "k16-24", "latency_ms": 3.0}
+    old = write_results(tmp_path / "old.json", "pi", [dict(one, accuracy=90.0)],
+                        written="2026-02-01T00:00:00+00:00")
+    new = write_results(tmp_path / "new.json", "pi", [dict(one, accuracy=96.0)],
+                        written="2026-02-02T00:00:00+00:00")
+    assert run_cli(monkeypatch, "merge", str(new), str(old), "--out", str(tmp_path / "r")) == 0
+    captured = capsys.readouterr()
+    assert f"measured twice: {new} (2026-02-02T00:00:00+00:00) replaces {old}" in captured.err
+    assert "pi: best by accuracy/latency k16-24 (tflite) 32.00" in captured.out
+    merged = read_ranking(tmp_path / "r")
+    assert [(r["accuracy"], r["source"]) for r in merged.rows] == [(96.0, str(new))]
+    assert len(merged.info["warnings"]) == 1
+
+
+def test_cli_merge_refuses_a_tampered_bundle_manifest(tmp_path, monkeypatch, capsys):
+    bundle = write_bundle(tmp_path / "bundle")
+    manifest = json.loads((bundle / "manifest.json").read_text())
+    manifest["models"][0]["params"] = 1
+    (bundle / "manifest.json").write_text(json.dumps(manifest))
+    paths = write_paper_results(tmp_path / "results", "power")
+    assert run_cli(monkeypatch, "merge", *map(str, paths), "--bundle", str(bundle),
+                   "--out", str(tmp_path / "r")) == 2
+    assert capsys.readouterr().err.strip() == (
+        f"error: {bundle / 'manifest.json'}: bundle_sha256 does not match the manifest's contents")

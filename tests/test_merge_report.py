@@ -1,0 +1,126 @@
+"""The report: index.html with the paper's tables and valid PNG figures."""
+
+import json
+from html.parser import HTMLParser
+
+from merge_factory import STAGE2, STAGE3, run_cli, write_bundle, write_paper_results
+from PIL import Image
+
+from fer_edge.merge.ranking import merge_results
+from fer_edge.merge.report import write_report
+
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+class _Page(HTMLParser):
+    """Collects image sources and each table's rows of cell text."""
+
+    def __init__(self):
+        super().__init__()
+        self.images, self.tables, self._cell = [], {}, None
+        self._caption = self._row = None
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "img":
+            self.images.append(dict(attrs)["src"])
+        elif tag == "caption":
+            self._caption = ""
+        elif tag == "tr":
+            self._row = []
+        elif tag in ("td", "th"):
+            self._cell = ""
+
+    def handle_endtag(self, tag):
+        if tag == "caption":
+            self.tables[self._caption] = []
+            self._current, self._caption = self._caption, None
+        elif tag in ("td", "th"):
+            self._row.append(self._cell)
+            self._cell = None
+        elif tag == "tr":
+            self.tables[self._current].append(self._row)
+
+    def handle_data(self, data):
+        if self._caption is not None:
+            self._caption += data
+        elif self._cell is not None:
+            self._cell += data
+
+
+def _report(tmp_path, stage):
+    bundle = write_bundle(tmp_path / "bundle")
+    digest = json.loads((bundle / "manifest.json").read_text())["bundle_sha256"]
+    paths = write_paper_results(tmp_path / "results", stage, bundle_sha256=digest)
+    merge_results(paths, tmp_path / "ranking", bundles=[bundle], warn=print)
+    index = write_report(tmp_path / "ranking", tmp_path / "report")
+    page = _Page()
+    page.feed(index.read_text())
+    return index, page
+
+
+def _assert_valid_pngs(folder, names):
+    assert len(names) >= 4 + 6
+    for name in names:
+        data = (folder / name).read_bytes()
+        assert data.startswith(PNG_SIGNATURE), name
+        with Image.open(folder / name) as image:
+            image.verify()
+            assert image.size[0] > 300 and image.size[1] > 150
+
+
+def test_report_with_power_has_tables_and_figures(tmp_path):
+    index, page = _report(tmp_path, "power")
+    assert index == tmp_path / "report" / "index.html"
+    _assert_valid_pngs(index.parent, page.images)
+    assert "pareto_coral-dev.png" in page.images
+    table3 = page.tables["Table 3: best model per board under each fitness"]
+    pdp_rows = {r[1]: r for r in table3 if r[0] == "Accuracy/PDP"}
+    assert {label: r[2] for label, r in pdp_rows.items()} == \
+        {label: entries[0][0] for label, entries in STAGE3.items()}
+    # Coral Dev, Table 3: K1-K4 18 24 - -, FC1 110, DO1 0.15, FC2 95, DO2 0.29, 96.95 0.39 0.52.
+    assert pdp_rows["coral-dev"][4:] == ["18", "24", "–", "–", "110", "0.15", "95", "0.29",
+                                        "96.95", "0.39", "0.52", "478.06"]
+    final = page.tables["Final choice per board"]
+    assert [r[2] for r in final[1:]] == [STAGE3[label][0][0] for label in sorted(STAGE3)]
+    table4 = page.tables["Table 4: comparison with baseline models"]
+    assert [(r[1], r[-1]) for r in table4[1:]] == [
+        ("kandeel2021", "28.05"), ("mollahosseini2016", "220.28"),
+        ("k18-24 (best found)", "478.06")]
+    table2 = page.tables["Table 2: mean and standard deviation of accuracy, latency and "
+                         "dynamic power"]
+    coral2 = next(r for r in table2 if r[0] == "coral-dev")
+    assert coral2[1] == "4"  # baselines are left to Table 4
+    assert coral2[6] == f"{(0.52 + 0.60 + 0.56 + 0.54) / 4:.3f}"
+    assert "stage 3 not run" not in index.read_text()
+
+
+def test_report_without_power_shows_the_stage2_decision(tmp_path):
+    index, page = _report(tmp_path, "latency")
+    text = index.read_text()
+    assert "stage 3 not run: no power sensor" in text
+    _assert_valid_pngs(index.parent, page.images)
+    final = page.tables["Final choice per board"]
+    assert {r[0]: (r[1], r[2]) for r in final[1:]} == {
+        label: ("stage 2, Accuracy/Latency", entries[0][0]) for label, entries in STAGE2.items()}
+    table3 = page.tables["Table 3: best model per board under each fitness"]
+    pdp_rows = [r for r in table3 if r[0] == "Accuracy/PDP"]
+    assert len(pdp_rows) == len(STAGE2)
+    assert all("stage 3 not run: no power sensor" in r for r in pdp_rows)
+    # No watts anywhere in the power columns.
+    assert all(r[14] == "–" for r in table3[1:])
+    assert "Table 4: comparison with baseline models" not in page.tables
+
+
+def test_cli_report(tmp_path, monkeypatch, capsys):
+    paths = write_paper_results(tmp_path / "results", "power")
+    merge_results(paths, tmp_path / "ranking", warn=print)
+    assert run_cli(monkeypatch, "report", str(tmp_path / "ranking"),
+                   "--out", str(tmp_path / "html")) == 0
+    assert capsys.readouterr().out.strip() == f"report: {tmp_path / 'html' / 'index.html'}"
+    # Without --bundle the configuration is unknown, and the page says how to get it.
+    assert "give `fer-edge merge` the bundle" in (tmp_path / "html" / "index.html").read_text()
+
+
+def test_report_of_a_folder_without_ranking_exits_2(tmp_path, monkeypatch, capsys):
+    assert run_cli(monkeypatch, "report", str(tmp_path), "--out", str(tmp_path / "html")) == 2
+    assert capsys.readouterr().err.startswith(f"error: {tmp_path / 'ranking.json'}: no ranking")
