@@ -34,7 +34,7 @@ class Range:
 
     @property
     def decimals(self) -> int:
-        """Decimal places of the grid, so float steps like 0.01 give 0.13, not 0.13000000000000003."""
+        """Decimal places of the grid: a 0.01 step gives 0.13, not 0.13000000000000003."""
         exps = [Decimal(str(v)).as_tuple().exponent for v in (self.min, self.step)]
         return max(0, *(-int(e) for e in exps))
 
@@ -169,7 +169,7 @@ def parse_space(raw: Any, source: str) -> SearchSpace:
     drops = {name: _parse_range(raw.get(name), name, source, integer=False)
              for name in ("dropout1", "dropout2")}
     for name, rng in drops.items():
-        if not (0 <= rng.min and rng.max < 1):
+        if not (rng.min >= 0 and rng.max < 1):
             raise UserInputError(source, f"{name}: dropout must lie in [0, 1), got "
                                          f"{rng.min}..{rng.max}")
     return SearchSpace(blocks=blocks, kernels=kernel_ranges, source=source, raw=raw,
@@ -178,7 +178,8 @@ def parse_space(raw: Any, source: str) -> SearchSpace:
 
 def _parse_blocks(value: Any, source: str) -> tuple[int, ...]:
     if not isinstance(value, list) or not value:
-        raise UserInputError(source, "blocks: needs a non-empty list of block counts, e.g. [2, 3, 4]")
+        raise UserInputError(source, "blocks: needs a non-empty list of block counts, "
+                                     "e.g. [2, 3, 4]")
     if not all(_is_int(v) and v >= 1 for v in value):
         raise UserInputError(source, f"blocks: block counts must be integers >= 1, got {value}")
     if len(set(value)) != len(value):

@@ -77,8 +77,9 @@ class RunStore:
         for tid in done_tids(trials):
             for name in ("result.json", "model.keras"):
                 if not (self.trial_dir(tid) / name).exists():
-                    raise UserInputError(self.trial_dir(tid) / name, "missing, though trials.pkl "
-                                         "lists this trial as finished; restore it or use a new --out")
+                    raise UserInputError(
+                        self.trial_dir(tid) / name, "missing, though trials.pkl lists this "
+                        "trial as finished; restore it or use a new --out")
         return trials
 
     def save_trials(self, trials: Any) -> None:

@@ -14,11 +14,11 @@ import pytest
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-from fer_edge.errors import UserInputError  # noqa: E402
-from fer_edge.search import runner  # noqa: E402
-from fer_edge.search.datasets.base import SplitSpec  # noqa: E402
-from fer_edge.search.model import build_model  # noqa: E402
-from fer_edge.search.train import TrainResult, train_config  # noqa: E402
+from fer_edge.errors import UserInputError
+from fer_edge.search import runner
+from fer_edge.search.datasets.base import SplitSpec
+from fer_edge.search.model import build_model
+from fer_edge.search.train import TrainResult, train_config
 
 DATA = "synthetic:n=300"
 TINY_SPACE = {
@@ -194,7 +194,7 @@ def test_missing_files_of_a_finished_trial_are_reported(tmp_path, space_file, mo
     out = tmp_path / "a"
     search(out, space_file, 1, CountingTrainer(fake=True), monkeypatch)
     (out / "trials/0/result.json").unlink()
-    with pytest.raises(UserInputError, match="trials.pkl lists this trial as finished"):
+    with pytest.raises(UserInputError, match=r"trials\.pkl lists this trial as finished"):
         search(out, space_file, 2, CountingTrainer(fake=True), monkeypatch)
 
 

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import os
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
 
-class SplitRule(str, Enum):
+class SplitRule(StrEnum):
     subject = "subject"
     random = "random"
 

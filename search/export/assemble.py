@@ -72,12 +72,19 @@ def write_test_set(stage: Path, images: np.ndarray, labels: np.ndarray) -> dict:
 
 
 def batch1_model(model):
-    """The model's layers and weights on a `keras.Input(batch_size=1)`: static shapes for the
-    converters (a dynamic batch leaves SHAPE/STRIDED_SLICE/PACK around Flatten)."""
+    """The model's layers and weights on a `keras.Input(batch_size=1)`, as a Functional model:
+    static shapes for the converters (a dynamic batch leaves SHAPE/STRIDED_SLICE/PACK around
+    Flatten), and tf2onnx's from_keras cannot name a Sequential model's outputs."""
     import keras
 
     _, *shape = model.input_shape
-    fixed = keras.models.clone_model(model, input_tensors=keras.Input(tuple(shape), batch_size=1))
+    inputs = keras.Input(tuple(shape), batch_size=1)
+    if isinstance(model, keras.Sequential):
+        x = inputs
+        for layer in model.layers:  # the same layer objects: the weights come along
+            x = layer(x)
+        return keras.Model(inputs, x)
+    fixed = keras.models.clone_model(model, input_tensors=inputs)
     fixed.set_weights(model.get_weights())
     return fixed
 
