@@ -10,6 +10,7 @@ uninterrupted one would have.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -33,13 +34,14 @@ def run_search(data_spec: str, split: SplitSpec, trials: int, epochs: int, top_k
     space = load_space(space_path)
     settings = TrainSettings(epochs=epochs, **train_options)
     store = RunStore(out_dir)
-    run = {"data": {"spec": data_spec, "split": split.as_dict(), "last_frames": 1},
-           "space": space.raw, "epochs": epochs, "seed": seed,
-           "train": {k: v for k, v in settings.as_dict().items() if k != "epochs"}}
-    resuming = store.check_resumable(run)
     data = split_dataset(load_dataset(data_spec), split)
-    run["class_names"] = list(data.dataset.class_names)
-    run["input_shape"] = [*data.dataset.images.shape[1:], 1]
+    run = {"data": {"spec": data_spec, "split": split.as_dict(), "last_frames": 1,
+                    "sha256": data_fingerprint(data)},
+           "space": space.raw, "epochs": epochs, "seed": seed,
+           "train": {k: v for k, v in settings.as_dict().items() if k != "epochs"},
+           "class_names": list(data.dataset.class_names),
+           "input_shape": [*data.dataset.images.shape[1:], 1]}
+    resuming = store.check_resumable(run)
     if not resuming:
         store.write_run(run)
     history = store.load_trials()
@@ -92,6 +94,15 @@ def run_one_trial(space: SearchSpace, data: Split, settings: TrainSettings, seed
         "epochs_run": res.epochs_run, "train_seed": train_seed})
     store.save_trials(history)
     return result
+
+
+def data_fingerprint(data: Split) -> str:
+    """sha256 of the images, labels and the train/val indices: a run folder is resumed only on
+    the very same data, even when a folder behind the same spec string has changed."""
+    digest = hashlib.sha256()
+    for array in (data.dataset.images, data.dataset.labels, data.train_idx, data.val_idx):
+        digest.update(np.ascontiguousarray(array).tobytes())
+    return digest.hexdigest()
 
 
 def _without_optimizer(model: Any, config: dict[str, Any]) -> Any:

@@ -1,4 +1,5 @@
-"""The agreement check against literal numbers: top-1 agreement, max difference, tolerances."""
+"""The agreement check against literal numbers: top-1 agreement, max difference, tolerances
+(and the size formatting of `bundle show`)."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ REFERENCE = np.array([[0.7, 0.2, 0.1], [0.1, 0.8, 0.1], [0.3, 0.3, 0.4], [0.5, 0
 def test_identical_outputs_agree_fully():
     record, problem = compare(REFERENCE, REFERENCE.copy(), "fp32")
     assert problem is None
-    assert record == {"n": 4, "agreement": 1.0, "max_abs_diff": 0.0,
+    assert record == {"n": 4, "agreement": 1.0, "max_abs_diff": 0.0, "tied_top1": 0,
                       "tolerance": {"min_agreement": 0.99, "max_abs_diff": 1e-4}}
 
 
@@ -37,10 +38,25 @@ def test_int8_counts_top1_flips_only():
     assert record["tolerance"] == {"min_agreement": 0.9, "max_abs_diff": None}
 
 
+def test_int8_ties_are_counted_and_named():
+    outputs = np.array([[0.5, 0.5, 0.0], [0.1, 0.8, 0.1], [0.4, 0.4, 0.2], [0.5, 0.4, 0.1]],
+                       dtype=np.float32)  # rows 0 and 2 tie; row 2 then picks class 0, not 2
+    record, problem = compare(REFERENCE, outputs, "int8")
+    assert record["tied_top1"] == 2 and record["agreement"] == 0.75
+    assert problem == "top-1 agreement with Keras 0.7500 < 0.9 (2 of 4 outputs tie for top-1)"
+
+
 def test_fp16_has_no_difference_limit():
     outputs = REFERENCE + np.float32(0.05)
     record, problem = compare(REFERENCE, outputs, "fp16")
     assert problem is None and record["agreement"] == 1.0
+
+
+def test_human_bytes():
+    from fer_edge.search.export.show import human_bytes
+
+    assert [human_bytes(n) for n in (None, 900, 1536, 3 * 1024**2)] == [
+        "-", "900 B", "1.5 KiB", "3.0 MiB"]
 
 
 def test_shape_mismatch_raises():

@@ -13,11 +13,11 @@ import pytest
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-from typer.testing import CliRunner  # noqa: E402
+from typer.testing import CliRunner
 
-from fer_edge.cli import app  # noqa: E402
-from fer_edge.errors import UserInputError  # noqa: E402
-from fer_edge_harness.bundle import (  # noqa: E402
+from fer_edge.cli import app
+from fer_edge.errors import UserInputError
+from fer_edge_harness.bundle import (
     MANIFEST_NAME,
     STATUS_BUILT,
     STATUS_DISAGREES,
@@ -329,6 +329,10 @@ def test_bundle_show_prints_models_formats_and_hashes(bundle, manifest):
     for model in manifest["models"]:
         assert model["id"] in result.output
         assert model["artifacts"]["onnx"]["sha256"][:8] in result.output
+    from fer_edge.search.export.show import human_bytes
+
+    openvino = manifest["models"][0]["artifacts"]["openvino_fp16"]
+    assert human_bytes(openvino["bytes"] + openvino["weights"]["bytes"]) in result.output
     for word in ("tflite_int8", "openvino_fp16", "built-but-disagrees", "not-built", "KiB",
                  "edgetpu_compiler not on PATH", manifest["bundle_sha256"]):
         assert word in result.output
@@ -347,6 +351,26 @@ def test_cli_bundle_default_command_and_help(run_dir, tmp_path):
     assert list(manifest["models"][0]["artifacts"]) == ["keras", "onnx"]
 
 
+def test_a_failing_export_is_recorded_and_the_rest_still_built(run_dir, tmp_path, monkeypatch):
+    """onnx raises: recorded as failed with its reason; openvino falls back to the Keras model."""
+    from fer_edge.search.export.onnx_file import OnnxExporter
+    from fer_edge.search.export.writer import write_bundle
+
+    def explode(self, ctx):
+        ctx.target(self.file_name).write_bytes(b"half a file")
+        raise RuntimeError("converter exploded\nat line 2")
+
+    monkeypatch.setattr(OnnxExporter, "export", explode)
+    bundle = write_bundle(run_dir, 1, tmp_path / "b", ["onnx", "openvino_fp16"])
+    arts = verify_bundle(bundle)["models"][0]["artifacts"]
+    assert arts["onnx"] == {"path": None, "sha256": None, "bytes": None, "status": "failed",
+                            "reason": "RuntimeError: converter exploded", "check": None}
+    assert not (bundle / "t0000" / "model.onnx").exists()
+    assert arts["openvino_fp16"]["status"] == STATUS_BUILT
+    assert arts["openvino_fp16"]["source"] == "keras"
+    assert arts["openvino_fp16"]["check"]["agreement"] >= 0.98
+
+
 def test_bundle_refuses_an_existing_folder_and_unknown_formats(run_dir, bundle):
     from fer_edge.search.export.writer import write_bundle
 
@@ -354,3 +378,15 @@ def test_bundle_refuses_an_existing_folder_and_unknown_formats(run_dir, bundle):
         write_bundle(run_dir, 1, bundle)
     with pytest.raises(UserInputError, match="unknown format tflite_fp64"):
         write_bundle(run_dir, 1, bundle.parent / "other", ["tflite_fp64"])
+
+
+def test_a_bundle_that_cannot_be_made_leaves_nothing_behind(run_dir, tmp_path):
+    from fer_edge.search.export.writer import write_bundle
+
+    changed = Path(shutil.copytree(run_dir, tmp_path / "run"))
+    run = json.loads((changed / "run.json").read_text())
+    run["class_names"] = ["happy", "sad"]
+    (changed / "run.json").write_text(json.dumps(run))
+    with pytest.raises(UserInputError, match="differ from the dataset's"):
+        write_bundle(changed, 1, tmp_path / "models" / "never")
+    assert list((tmp_path / "models").iterdir()) == []

@@ -12,8 +12,8 @@ import pytest
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-from fer_edge.errors import UserInputError  # noqa: E402
-from fer_edge_harness.bundle import STATUS_BUILT, sha256_file, verify_bundle  # noqa: E402
+from fer_edge.errors import UserInputError
+from fer_edge_harness.bundle import STATUS_BUILT, sha256_file, verify_bundle
 
 SPEC = "synthetic:n=210,identities=30,seed=0"
 # The model's output order; "neutral" is not a class of the dataset.

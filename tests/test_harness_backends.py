@@ -11,21 +11,22 @@ import pytest
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-from fer_edge_harness import bundle  # noqa: E402
-from fer_edge_harness.backends import (  # noqa: E402
+from harness_fixtures import shared_tiny_bundle
+
+from fer_edge_harness import bundle
+from fer_edge_harness.backends import (
     BACKENDS,
     BackendUnavailable,
     create_backend,
     parse_backends,
 )
-from fer_edge_harness.backends import tflite as tflite_module  # noqa: E402
-from fer_edge_harness.backends.base import (  # noqa: E402
+from fer_edge_harness.backends import tflite as tflite_module
+from fer_edge_harness.backends.base import (
     LoadOptions,
     dequantize,
     float_nhwc,
     quantize,
 )
-from harness_fixtures import shared_tiny_bundle  # noqa: E402
 
 # Largest difference to Keras's probabilities: fp32 runtimes agree to rounding; the OpenVINO IR
 # holds fp16 weights; int8 is quantized (the softmax's own scale is 1/256).
@@ -61,7 +62,7 @@ def test_missing_runtime_is_a_reason_not_an_import_error(monkeypatch, backend, m
 def test_absent_accelerators_say_why():
     with pytest.raises(BackendUnavailable, match="tensorrt not importable"):
         create_backend("tensorrt")
-    with pytest.raises(BackendUnavailable, match="libedgetpu.so.1 could not be loaded"):
+    with pytest.raises(BackendUnavailable, match=r"libedgetpu\.so\.1 could not be loaded"):
         create_backend("edgetpu")
 
 

@@ -9,6 +9,7 @@ import stat
 from pathlib import Path
 
 import pytest
+
 from fer_edge_harness.boardstate import (
     Board,
     parse_cpu_model,

@@ -190,6 +190,24 @@ def test_resume_refuses_another_space_or_dataset(tmp_path, space_file, monkeypat
                           show_progress=False)
 
 
+def test_resume_refuses_changed_data_behind_the_same_spec(tmp_path, space_file, monkeypatch):
+    import dataclasses
+
+    from fer_edge.search import datasets
+
+    out = tmp_path / "a"
+    search(out, space_file, 1, CountingTrainer(fake=True), monkeypatch)
+    real_load = datasets.load_dataset
+
+    def edited(spec, **kw):
+        ds = real_load(spec, **kw)
+        return dataclasses.replace(ds, images=ds.images ^ 1)
+
+    monkeypatch.setattr(datasets, "load_dataset", edited)
+    with pytest.raises(UserInputError, match="'data' differs"):
+        search(out, space_file, 2, CountingTrainer(fake=True), monkeypatch)
+
+
 def test_missing_files_of_a_finished_trial_are_reported(tmp_path, space_file, monkeypatch):
     out = tmp_path / "a"
     search(out, space_file, 1, CountingTrainer(fake=True), monkeypatch)

@@ -41,8 +41,8 @@ def _progress(line: str) -> None:
 
 def _summary(bundle: Path) -> None:
     """Print the finished bundle as `bundle show` does."""
-    from fer_edge_harness.bundle import verify_bundle
     from fer_edge.search.export.show import print_bundle
+    from fer_edge_harness.bundle import verify_bundle
 
     print_bundle(verify_bundle(bundle))
     typer.echo(f"wrote {bundle}")
@@ -89,8 +89,8 @@ def import_(
 @bundle_app.command("show")
 def show(bundle: Annotated[Path, typer.Argument(help="Bundle folder (models/NAME).")]) -> None:
     """Print a bundle's models and formats: status, size, sha256 prefix, agreement with Keras."""
-    from fer_edge_harness.bundle import read_manifest
     from fer_edge.search.export.show import print_bundle
+    from fer_edge_harness.bundle import read_manifest
 
     print_bundle(read_manifest(bundle))
 

@@ -42,10 +42,11 @@ def register(app: typer.Typer) -> None:
         trials: Annotated[int, typer.Option("--trials", min=1, help="Trials in total.")] = 20,
         epochs: Annotated[int, typer.Option("--epochs", min=1, help="Max epochs a trial.")] = 20,
         top: Annotated[int, typer.Option("--top", min=1, help="Models kept in top.json.")] = 10,
-        seed: Annotated[int, typer.Option("--seed", help="Search and training seed.")] = 0,
+        seed: Annotated[int, typer.Option("--seed", min=0, help="Search and training seed.")] = 0,
         split: Annotated[SplitRule, typer.Option("--split", help="subject: no subject in two "
                          "parts; random: stratified (the paper's protocol).")] = SplitRule.subject,
-        split_seed: Annotated[int, typer.Option("--split-seed", help="Seed of the split.")] = 0,
+        split_seed: Annotated[int, typer.Option("--split-seed", min=0,
+                                                help="Seed of the split.")] = 0,
         space: Annotated[Path | None, typer.Option("--space", help="Space file (JSON); "
                          "default: the built-in search/space.json.")] = None,
         batch_size: Annotated[int, typer.Option("--batch-size", min=1)] = 32,

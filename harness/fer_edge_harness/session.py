@@ -157,7 +157,8 @@ class HarnessSession(object):
         self.save(complete=False)
 
     def pytest_sessionfinish(self, session, exitstatus):
-        self.save(complete=True)
+        # Interrupted (Ctrl-C, exit status 2): what finished is kept, marked incomplete.
+        self.save(complete=int(exitstatus) != 2)
 
     def pytest_benchmark_update_json(self, config, benchmarks, output_json):
         output_json[RUN_INFO_KEY] = results.run_info(

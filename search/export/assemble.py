@@ -7,11 +7,12 @@ when the manifest is written, so a half-made bundle is never mistaken for a fini
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -152,6 +153,18 @@ def finish(stage: Path, out_dir: Path, manifest: dict) -> Path:
     return out_dir
 
 
-def discard(stage: Path) -> None:
-    """Remove a staging folder after an error."""
-    shutil.rmtree(stage, ignore_errors=True)
+@contextlib.contextmanager
+def staged(out_dir: Path, force: bool) -> Iterator[Path]:
+    """A staging folder for the bundle `out_dir`, removed if anything goes wrong before
+    `finish` moved it into place."""
+    stage = open_stage(out_dir, force)
+    try:
+        yield stage
+    except BaseException:
+        shutil.rmtree(stage, ignore_errors=True)
+        raise
+
+
+def safe_id(text: str) -> str:
+    """A model id usable as a folder name: letters, digits, '-' and '_' only."""
+    return "".join(c if c.isalnum() or c in "-_" else "_" for c in text)

@@ -125,11 +125,16 @@ def compare(reference: np.ndarray, outputs: np.ndarray, precision: str) -> tuple
     min_agreement, max_diff = TOLERANCES[precision]
     agreement = float(np.mean(outputs.argmax(axis=1) == reference.argmax(axis=1)))
     diff = float(np.max(np.abs(outputs - reference))) if len(reference) else 0.0
+    # Ties explain int8 flips: a softmax quantized in 1/256 steps cannot order classes whose
+    # probabilities differ by less, and argmax then takes the first of the tied ones.
+    tied = int(np.sum((outputs == outputs.max(axis=1, keepdims=True)).sum(axis=1) > 1))
     record = {"n": len(reference), "agreement": agreement, "max_abs_diff": diff,
+              "tied_top1": tied,
               "tolerance": {"min_agreement": min_agreement, "max_abs_diff": max_diff}}
     problems = []
     if agreement < min_agreement:
-        problems.append(f"top-1 agreement with Keras {agreement:.4f} < {min_agreement}")
+        ties = f" ({tied} of {len(reference)} outputs tie for top-1)" if tied else ""
+        problems.append(f"top-1 agreement with Keras {agreement:.4f} < {min_agreement}{ties}")
     if max_diff is not None and diff > max_diff:
         problems.append(f"max abs difference {diff:.3g} > {max_diff:g}")
     return record, "; ".join(problems) or None

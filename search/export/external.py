@@ -121,23 +121,22 @@ def import_external(model_path, classes: list[str], data_spec: str, out_dir,
     train_images, _ = _part(split, "train", mapping, hw)
     counts = {"train": len(train_images), "val": int((mapping[split.part("val")[1]] >= 0).sum()),
               "test": len(test_labels)}
-    stage = assemble.open_stage(out_dir, force)
-    try:
+    with assemble.staged(out_dir, force) as stage:
         test_set = assemble.write_test_set(stage, test_images, test_labels)
         calibration = assemble.calibration_set(train_images, seed=0)
-        model_id = "ext-" + "".join(c if c.isalnum() or c in "-_" else "_" for c in path.stem)
+        model_id = "ext-" + assemble.safe_id(path.stem)
+        record = _dataset_record(split, data_spec, classes, mapping, counts)
+        for key, what in (("dropped_classes", "dataset classes the model lacks (images dropped)"),
+                          ("classes_without_images", "model classes the dataset lacks")):
+            if record[key]:
+                log(f"note: {what}: {', '.join(record[key])}")
         log(f"{model_id} ({path.name}, input {hw[0]}x{hw[1]}): {', '.join(plan)}")
         artifacts = assemble.export_model(stage, model_id, model, plan, calibration,
                                           assemble.to_float(test_images), log)
         params, flops = count_params_flops(model)
         config = {"external": {"source": path.name, "sha256": sha256_file(path),
                                "input_shape": [*hw, 1], "classes": classes}}
-        manifest = assemble.manifest_head(
-            out_dir.name, _dataset_record(split, data_spec, classes, mapping, counts),
-            (*hw, 1), test_set)
+        manifest = assemble.manifest_head(out_dir.name, record, (*hw, 1), test_set)
         manifest["models"] = [{"id": model_id, "config": config, "params": params,
                                "flops": flops, "val_accuracy": None, "artifacts": artifacts}]
         return assemble.finish(stage, out_dir, manifest)
-    except BaseException:
-        assemble.discard(stage)
-        raise

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 from fer_edge.search.export.base import ExportContext, Exporter, ExportOutput
 
 
@@ -19,11 +21,14 @@ class OpenvinoFp16Exporter(Exporter):
         import openvino as ov
 
         source = ctx.built.get("onnx")
-        model = ov.convert_model(str(source) if source else ctx.model_b1)
+        with warnings.catch_warnings():
+            # Tracing a Keras model, OpenVINO passes its one input as a tuple: Keras warns.
+            warnings.filterwarnings("ignore", message="The structure of `inputs`")
+            model = ov.convert_model(str(source) if source else ctx.model_b1)
         shape = [1, *ctx.input_hw1]
         model.reshape(shape)  # static batch 1 whatever the source said (stack.md pitfall 7)
         path = ctx.target(self.file_name)
         ov.save_model(model, str(path), compress_to_fp16=True)
-        return ExportOutput(path=path, weights=path.with_suffix(".bin"),
-                            info={"source": "onnx" if source else "keras", "weights_precision": "fp16",
-                                  "openvino": ov.get_version()})
+        info = {"source": "onnx" if source else "keras", "weights_precision": "fp16",
+                "openvino": ov.get_version()}
+        return ExportOutput(path=path, weights=path.with_suffix(".bin"), info=info)

@@ -24,6 +24,13 @@ def human_bytes(n: int | None) -> str:
     return f"{size:.1f} GiB"
 
 
+def _total_bytes(art: dict) -> int | None:
+    """Size of an artifact with its second file (OpenVINO's .bin holds the weights)."""
+    if art.get("bytes") is None:
+        return None
+    return art["bytes"] + (art.get("weights") or {}).get("bytes", 0)
+
+
 def _check_cells(check: dict | None) -> tuple[str, str]:
     """(agreement, max diff) cells of an artifact's check record."""
     if not check:
@@ -62,7 +69,7 @@ def bundle_table(manifest: dict) -> Table:
             status = art.get("status", "?")
             style = STATUS_STYLE.get(status, "dim")
             table.add_row(cells[row] if row < len(cells) else "", fmt,
-                          f"[{style}]{status}[/{style}]", human_bytes(art.get("bytes")),
+                          f"[{style}]{status}[/{style}]", human_bytes(_total_bytes(art)),
                           (art.get("sha256") or "-")[:8], *_check_cells(art.get("check")))
         table.add_section()
     return table

@@ -10,7 +10,6 @@ from __future__ import annotations
 import logging
 import time
 import traceback
-from pathlib import Path
 
 import numpy as np
 
@@ -38,9 +37,9 @@ def empty_record(status: str, reason: str | None) -> dict:
 
 
 def short_reason(exc: BaseException) -> str:
-    """One line: the exception type and the last non-empty line of its message."""
+    """One line: the exception type and the first non-empty line of its message."""
     lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
-    text = f"{type(exc).__name__}: {lines[-1] if lines else ''}".rstrip(": ")
+    text = f"{type(exc).__name__}: {lines[0] if lines else ''}".rstrip(": ")
     return text[:REASON_CHARS]
 
 

@@ -23,8 +23,7 @@ def read_json(path: Path, what: str):
 def model_id(row: dict) -> str:
     """A model's id in the bundle, from its trial: `t0042` (stable across stages and boards)."""
     trial = str(row["trial_id"])
-    return f"t{int(trial):04d}" if trial.isdigit() else "".join(
-        c if c.isalnum() or c in "-_" else "_" for c in trial)
+    return f"t{int(trial):04d}" if trial.isdigit() else assemble.safe_id(trial)
 
 
 def load_split(run: dict, run_json: Path):
@@ -85,6 +84,13 @@ def top_rows(run_dir: Path, top_k: int) -> list[dict]:
     return rows
 
 
+def load_trained(path: Path):
+    """A model the search trained and saved here (trusted: written by this run)."""
+    import keras
+
+    return keras.models.load_model(path, compile=False)
+
+
 def write_bundle(run_dir, top_k: int, out_dir, formats: list[str] | None = None, *,
                  force: bool = False, log: assemble.Log = assemble._quiet) -> Path:
     """Export, check and hash the run's top `top_k` models into the bundle folder `out_dir`."""
@@ -92,10 +98,8 @@ def write_bundle(run_dir, top_k: int, out_dir, formats: list[str] | None = None,
     run = read_json(run_dir / "run.json", "run.json")
     rows = top_rows(run_dir, top_k)
     plan = plan_formats(formats)
-    import keras
-    split = load_split(run, run_dir / "run.json")
-    stage = assemble.open_stage(out_dir, force)
-    try:
+    with assemble.staged(out_dir, force) as stage:
+        split = load_split(run, run_dir / "run.json")
         test_images, test_labels = split.part("test")
         test_set = assemble.write_test_set(stage, test_images, test_labels)
         train_images, _ = split.part("train")
@@ -104,7 +108,7 @@ def write_bundle(run_dir, top_k: int, out_dir, formats: list[str] | None = None,
         models = []
         for row in rows:
             log(f"{model_id(row)} (rank {row.get('rank')}): {', '.join(plan)}")
-            model = keras.models.load_model(run_dir / row["model_path"], compile=False)
+            model = load_trained(run_dir / row["model_path"])
             artifacts = assemble.export_model(stage, model_id(row), model, plan, calibration,
                                               test_x, log)
             models.append(model_entry(row, artifacts))
@@ -113,6 +117,3 @@ def write_bundle(run_dir, top_k: int, out_dir, formats: list[str] | None = None,
         manifest["source"] = {"run_dir": str(run_dir), "top_k": top_k}
         manifest["models"] = models
         return assemble.finish(stage, out_dir, manifest)
-    except BaseException:
-        assemble.discard(stage)
-        raise

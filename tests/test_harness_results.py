@@ -1,0 +1,122 @@
+"""The result fields (one function each for extra_info and the run record), the atomic JSON
+write, and the checking of the suite's options: pure logic against literal values."""
+
+from __future__ import annotations
+
+import json
+import os
+
+import pytest
+
+from fer_edge_harness import results
+from fer_edge_harness.jsonout import take_over_json_path, write_json_atomically
+from fer_edge_harness.results_schema import (
+    DESCRIPTIVE_EXTRA_INFO,
+    OPTIONAL_EXTRA_INFO,
+    REQUIRED_EXTRA_INFO,
+)
+from fer_edge_harness.session import Case, CaseFailure
+from fer_edge_harness.settings import RunSettings, SettingsError, settings_from_options
+
+
+class FakeBackend:
+    precision = "int8"
+    threads = 4
+
+
+def settings(**kw) -> RunSettings:
+    base = {"bundle_dir": "/b", "backends": ["tflite-int8"], "device_label": "coral-dev",
+            "threads": 4, "rounds": 40, "warmup_rounds": 10}
+    return RunSettings(**{**base, **kw})
+
+
+def extra_info(power=None, stage="latency") -> dict:
+    return results.build_extra_info(
+        settings(stage=stage), Case("t0001", "tflite-int8"), FakeBackend(), 0.00052, 96.95, 327,
+        {"board": "Coral Dev Board"}, {"cpus": {}}, {"cpus": {}}, "ab" * 32, {"x": "1"},
+        {"format": "tflite_int8", "sha256": "cd" * 32}, power=power)
+
+
+def test_extra_info_has_every_schema_field_and_the_timed_mean():
+    info = extra_info()
+    assert set(info) == set(REQUIRED_EXTRA_INFO + OPTIONAL_EXTRA_INFO + DESCRIPTIVE_EXTRA_INFO)
+    assert info["latency_ms"] == 0.00052 * 1000.0
+    assert (info["model_id"], info["backend"], info["precision"], info["threads"]) == (
+        "t0001", "tflite-int8", "int8", 4)
+    assert (info["accuracy"], info["n_test"], info["stage"]) == (96.95, 327, "latency")
+    assert all(info[name] is None for name in ("power_sensor", "idle_power_w", "active_power_w",
+                                               "dynamic_power_w", "power_seconds", "energy_mj"))
+
+
+def test_power_fields_follow_the_papers_units():
+    # Paper, Table 4 (Coral Dev Board): 0.39 W dynamic power x 0.52 ms = 0.2028 mJ/inference.
+    info = extra_info(power={"sensor": "um34c", "idle_power_w": 2.61, "active_power_w": 3.00,
+                             "power_seconds": 180.0}, stage="power")
+    assert info["dynamic_power_w"] == pytest.approx(0.39)
+    assert info["energy_mj"] == pytest.approx(0.2028)
+    assert info["power_sensor"] == "um34c" and info["power_seconds"] == 180.0
+
+
+def test_run_info_record():
+    run = results.run_info(settings(), "ab" * 32, [{"model_id": "t1", "backend": "x",
+                                                    "reason": "r"}], [], complete=False)
+    assert run["schema_version"] == 1 and run["complete"] is False
+    assert (run["device_label"], run["stage"], run["rounds"], run["threads"]) == (
+        "coral-dev", "latency", 40, 4)
+    assert run["failures"][0]["reason"] == "r" and run["skipped"] == []
+
+
+def test_case_failure_names_the_step_and_the_last_line():
+    error = CaseFailure("load", RuntimeError("first line\n\n  the real reason  \n"))
+    assert str(error) == "load failed: RuntimeError: the real reason"
+
+
+def test_write_json_atomically_replaces_and_leaves_no_temporary(tmp_path):
+    path = tmp_path / "out.json"
+    path.write_text("old, not json")
+    write_json_atomically(str(path), {"benchmarks": [1, 2]})
+    assert json.loads(path.read_text()) == {"benchmarks": [1, 2]}
+    assert os.listdir(tmp_path) == ["out.json"]
+
+
+def test_the_json_path_is_taken_over_from_pytest_benchmark(tmp_path):
+    class Session:
+        json = None
+
+    class Config:
+        _benchmarksession = Session()
+
+    config = Config()
+    assert take_over_json_path(config) is None
+    config._benchmarksession.json = tmp_path / "a.json"  # pytest-benchmark 4+: a Path
+    assert take_over_json_path(config) == str(tmp_path / "a.json")
+    assert config._benchmarksession.json is None  # its own end-of-run write is off
+    with open(tmp_path / "b.json", "wb") as handle:  # pytest-benchmark 3.x: an open file
+        config._benchmarksession.json = handle
+        assert take_over_json_path(config) == str(tmp_path / "b.json") and handle.closed
+
+
+OPTIONS = {"fer_bundle": "/b", "fer_backend": "tflite,keras", "fer_device_label": "rpi4",
+           "fer_stage": "latency", "fer_threads": None, "fer_rounds": 40,
+           "fer_warmup_rounds": 10, "fer_models": "t1, t2", "fer_openvino_device": "CPU",
+           "fer_cache_dir": None}
+
+
+def test_settings_from_options():
+    made = settings_from_options(OPTIONS.get)
+    assert made.backends == ["tflite", "keras"] and made.models == ["t1", "t2"]
+    assert made.threads >= 1 and made.rounds == 40 and made.cache_dir == "/b/engines"
+
+
+@pytest.mark.parametrize(("change", "message"), [
+    ({"fer_bundle": None}, "--bundle: required"),
+    ({"fer_device_label": ""}, "--device-label: required"),
+    ({"fer_backend": "tflite,gpu"}, "--backend: unknown backend gpu"),
+    ({"fer_stage": "energy"}, "--stage: must be one of latency, power"),
+    ({"fer_rounds": "0"}, "--rounds: must be at least 1, got 0"),
+    ({"fer_warmup_rounds": "-1"}, "--warmup-rounds: must be at least 0"),
+    ({"fer_threads": "two"}, "--threads: 'two' is not a whole number"),
+])
+def test_bad_options_name_the_option(change, message):
+    with pytest.raises(SettingsError, match=message):
+        settings_from_options({**OPTIONS, **change}.get)
