@@ -176,6 +176,8 @@ class HarnessSession(object):
                      s.bundle_dir, self.bundle_sha256[:12], s.device_label, s.stage),
                  "fer-edge: backends {}, threads {}, rounds {} after {} warm-up".format(
                      ",".join(s.backends), s.threads, s.rounds, s.warmup_rounds)]
+        if self.writer is None:
+            lines.append("fer-edge: no --benchmark-json given: results are shown, not saved")
         if s.stage == "power":
             lines.append("fer-edge: no power sensor is wired into this harness: "
                          "power fields stay null")
