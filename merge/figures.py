@@ -15,7 +15,7 @@ from typing import Any, NamedTuple
 import numpy as np
 from matplotlib.figure import Figure
 
-from fer_edge.merge.files import write_atomic
+from fer_edge.files import write_atomic
 from fer_edge.merge.pareto import pareto_front
 from fer_edge.merge.tables import NO_POWER_NOTE, board_rows, boards, has_power
 

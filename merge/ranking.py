@@ -18,9 +18,9 @@ from pathlib import Path
 from typing import Any
 
 from fer_edge.errors import UserInputError
+from fer_edge.files import ensure_dir, write_atomic, write_json
 from fer_edge.merge import fitness
 from fer_edge.merge.configs import BundleIndex, attach_configs
-from fer_edge.merge.files import ensure_dir, write_atomic, write_json
 from fer_edge.merge.load import LoadedResults, Measurement, load_results
 from fer_edge.merge.render import Table, csv_text, fmt, markdown_table
 from fer_edge.merge.tables import NO_POWER_NOTE

@@ -7,8 +7,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from fer_edge.files import ensure_dir, write_atomic
 from fer_edge.merge import figures, tables
-from fer_edge.merge.files import ensure_dir, write_atomic
 from fer_edge.merge.ranking import MergedRanking, read_ranking
 from fer_edge.merge.render import html_table
 from fer_edge.merge.select import board_folder_name

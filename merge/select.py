@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from fer_edge.errors import UserInputError
-from fer_edge.merge.files import ensure_dir, write_json
+from fer_edge.files import ensure_dir, write_json
 from fer_edge.merge.fitness import FITNESS_TITLES, FITNESSES
 from fer_edge.merge.ranking import RANKING_JSON, read_ranking, warn_stderr
 from fer_edge_harness.bundle import MANIFEST_NAME, manifest_hash, verify_bundle

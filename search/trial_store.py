@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from fer_edge.errors import UserInputError
-from fer_edge.merge.files import write_atomic, write_json
+from fer_edge.files import write_atomic, write_json
 
 SCHEMA_VERSION = 1
 # run.json fields that must match for a run folder to be resumed.

@@ -1,4 +1,4 @@
-"""Atomic file writes for the merge side: a reader never sees half a ranking, table or figure."""
+"""Atomic file writes for the host side: no reader sees half a ranking, trial store or figure."""
 
 from __future__ import annotations
 
