@@ -27,10 +27,10 @@ class DemoOptions:
     trials=1000, stage1_top=1000, stage2_top=10, power_seconds=180."""
 
     data: str = "synthetic"
-    trials: int = 16
-    epochs: int = 6
-    stage1_top: int = 8
-    stage2_top: int = 3
+    trials: int = 30
+    epochs: int = 12
+    stage1_top: int = 20
+    stage2_top: int = 5
     backends: tuple[str, ...] = HOST_BACKENDS
     rounds: int = 40
     warmup_rounds: int = 10
@@ -133,6 +133,10 @@ class DemoPaths:
     @property
     def bundle(self) -> Path:
         return self.root / "stage1" / "bundle"
+
+    @property
+    def bundle_log(self) -> Path:
+        return self.root / "stage1" / "bundle.log"
 
     def results(self, stage: int, label: str) -> Path:
         return self.root / f"stage{stage}" / "results" / f"{label}.json"

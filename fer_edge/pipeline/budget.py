@@ -1,0 +1,73 @@
+"""How long a demo of given sizes should take: a cost model of each step, for the plan the demo
+prints first (and for choosing the default sizes). Pure arithmetic.
+
+The costs were measured on the 2-core x86-64 machine of notes/stack.md (quiet, 2026-11-25):
+a trial on the default synthetic set (about 980 training images) costs about 1.2 s an epoch
+plus 1 s; a bundle about 4 s plus 0.6 s per model and format; the board suite about 0.6 s to
+start and 0.1 s per model (Keras: 3 s and 0.7 s). Other machines and datasets scale these;
+the demo's record (demo.json) holds what each step really took.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from fer_edge.pipeline.options import DemoOptions
+
+SYNTHETIC_DEFAULT_N = 1400
+
+
+@dataclass(frozen=True)
+class StepCosts:
+    """Seconds per unit of work of each step (defaults: the measured machine)."""
+
+    trial_s: float = 1.0           # build, evaluate and save one trial
+    epoch_s: float = 1.2           # one epoch on SYNTHETIC_DEFAULT_N images (70 % train)
+    search_start_s: float = 5.0    # TensorFlow import, dataset rendering
+    bundle_start_s: float = 4.0
+    export_s: float = 0.6          # one model in one format, checked against Keras
+    suite_start_s: float = 0.6     # one board suite child process
+    suite_model_s: float = 0.1     # load, accuracy on the test set, 50 batch-1 runs
+    keras_start_s: float = 3.0
+    keras_model_s: float = 0.7
+    report_s: float = 3.0
+
+
+def training_scale(data: str) -> float:
+    """Epoch cost relative to the default synthetic set: `synthetic:n=N` scales with N; other
+    datasets are taken as about that size (their real size is only known once loaded)."""
+    match = re.match(r"synthetic:(?:.*,)?n=(\d+)", data)
+    return int(match.group(1)) / SYNTHETIC_DEFAULT_N if match else 1.0
+
+
+def estimate_seconds(opts: DemoOptions, n_formats: int,
+                     costs: StepCosts = StepCosts()) -> dict[str, float]:
+    """Expected seconds of each stage (stage 3 only where a sensor is named): the worst case
+    of the search (every trial runs all its epochs; early stopping makes it shorter)."""
+    epoch_s = costs.epoch_s * training_scale(opts.data)
+    search = costs.search_start_s + opts.trials * (costs.trial_s + opts.epochs * epoch_s)
+    bundle = costs.bundle_start_s + opts.stage1_top * n_formats * costs.export_s
+    rounds_scale = (opts.rounds + opts.warmup_rounds) / 50
+    stage2 = 0.0
+    for backend in opts.backends:
+        start, per_model = ((costs.keras_start_s, costs.keras_model_s) if backend == "keras"
+                            else (costs.suite_start_s, costs.suite_model_s))
+        stage2 += start + opts.stage1_top * per_model * max(rounds_scale, 1.0)
+    estimate = {"stage 1 search": search, "stage 1 bundle": bundle, "stage 2": stage2,
+                "report": costs.report_s}
+    if opts.power_sensor != "none":
+        # The paper's protocol: idle power once per board, then each model for the duration.
+        estimate["stage 3"] = len(opts.backends) * (1 + opts.stage2_top) * opts.power_seconds
+    return estimate
+
+
+def describe_estimate(estimate: dict[str, float]) -> str:
+    """`about 9 min (stage 1 search 7.5 min, ...)` for the plan line."""
+    def fmt(seconds: float) -> str:
+        if seconds >= 5400:
+            return f"{seconds / 3600:.1f} h"
+        return f"{seconds / 60:.1f} min" if seconds >= 90 else f"{seconds:.0f} s"
+
+    parts = ", ".join(f"{name} {fmt(s)}" for name, s in estimate.items())
+    return f"about {fmt(sum(estimate.values()))} ({parts})"
