@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: setup demo test test-fast lint bench-fidelity clean
+.PHONY: setup demo test test-fast lint bench-fidelity bench-trial clean
 
 setup: $(STAMP)
 
@@ -20,6 +20,9 @@ demo: setup
 
 lint: setup
 	$(BIN)/ruff check .
+	# harness/ runs on Python 3.6: pyflakes-level checks only (ruff's oldest target is 3.7),
+	# and vermin proves nothing in it needs more than 3.6.
+	$(BIN)/ruff check --isolated --no-force-exclude --select F,E9 --target-version py37 harness/
 	$(BIN)/vermin --no-tips --violations --target=3.6- harness/
 
 ## Every test, slow end-to-end ones included (what CI runs).
@@ -28,6 +31,15 @@ test: lint
 
 test-fast: setup
 	$(BIN)/python -m pytest -q -m "not slow"
+
+## Harness vs the runtimes' own tools (benchmark_app, litert-benchmark) on BUNDLE.
+BUNDLE ?= models/fidelity
+bench-fidelity: setup
+	$(BIN)/python benchmarks/fidelity.py --bundle $(BUNDLE) --threads 1,2 --out benchmarks/fidelity-results.md
+
+## Cost of one stage-1 trial and trials per hour.
+bench-trial: setup
+	$(BIN)/python -m pytest benchmarks/bench_trial.py --benchmark-only
 
 clean:
 	rm -rf $(VENV) runs .pytest_cache

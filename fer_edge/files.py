@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
 from fer_edge.errors import UserInputError
+from fer_edge_harness.atomic import write_atomic as write_atomic_bytes
 
 
 def ensure_dir(path: str | Path) -> Path:
@@ -21,22 +20,9 @@ def ensure_dir(path: str | Path) -> Path:
 
 
 def write_atomic(path: str | Path, data: str | bytes) -> Path:
-    """Write to a temporary file in the same folder, then os.replace it onto `path`.
-
-    Same folder, so the rename stays on one file system and is atomic.
-    """
-    target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
+    """Write text or bytes atomically (fer_edge_harness.atomic: the one writer, board and host)."""
     payload = data.encode("utf-8") if isinstance(data, str) else data
-    handle, temp_name = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(payload)
-        os.replace(temp_name, target)
-    except BaseException:
-        Path(temp_name).unlink(missing_ok=True)
-        raise
-    return target
+    return Path(write_atomic_bytes(path, payload))
 
 
 def write_json(path: str | Path, value: Any) -> Path:

@@ -11,7 +11,8 @@ temporary file and os.replace, after every benchmark and at the end. It takes th
 
 import json
 import os
-import tempfile
+
+from fer_edge_harness.atomic import write_atomic
 
 try:
     from pytest_benchmark.utils import safe_dumps
@@ -35,20 +36,8 @@ def take_over_json_path(config):
 
 
 def write_json_atomically(path, document):
-    """Write JSON through a temporary file in the same folder, then rename over `path`."""
-    folder = os.path.dirname(os.path.abspath(path))
-    handle, temp = tempfile.mkstemp(dir=folder, prefix="." + os.path.basename(path) + ".",
-                                    suffix=".tmp")
-    try:
-        with os.fdopen(handle, "wb") as out:
-            out.write(safe_dumps(document, ensure_ascii=True, indent=4).encode("utf-8"))
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(temp, path)
-    except BaseException:
-        if os.path.exists(temp):
-            os.remove(temp)
-        raise
+    """Write the results JSON atomically (a killed run leaves the previous complete file)."""
+    write_atomic(path, safe_dumps(document, ensure_ascii=True, indent=4).encode("utf-8"))
 
 
 class JsonWriter(object):

@@ -8,7 +8,6 @@ when the manifest is written, so a half-made bundle is never mistaken for a fini
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import shutil
 import tempfile
@@ -19,6 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from fer_edge.errors import UserInputError
+from fer_edge.files import write_json
 from fer_edge.search.export.base import ExportContext
 from fer_edge.search.export.check import reference_outputs
 from fer_edge.search.export.step import export_format
@@ -128,20 +128,10 @@ def manifest_head(name: str, dataset: dict, input_shape: tuple[int, ...], test_s
     }
 
 
-def write_json_atomic(path: Path, data: dict) -> None:
-    """Write JSON to a temporary file in the same folder, then rename it over `path`."""
-    handle, temp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    with os.fdopen(handle, "w") as out:
-        json.dump(data, out, indent=2)
-        out.write("\n")
-    os.chmod(temp, 0o644)  # mkstemp makes it 0600
-    os.replace(temp, path)
-
-
 def finish(stage: Path, out_dir: Path, manifest: dict) -> Path:
     """Hash the manifest, write it last, and move the staged bundle to `out_dir`."""
     manifest["bundle_sha256"] = manifest_hash(manifest)
-    write_json_atomic(stage / MANIFEST_NAME, manifest)
+    write_json(stage / MANIFEST_NAME, manifest)
     out_dir = Path(out_dir)
     if out_dir.exists():  # empty, or --force was given (open_stage checked)
         trash = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.old-", dir=out_dir.parent))

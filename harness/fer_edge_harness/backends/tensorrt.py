@@ -8,7 +8,6 @@ I/O tensors, set_tensor_address, execute_async_v3).
 
 import os
 import re
-import tempfile
 
 from fer_edge_harness.backends.base import (
     Backend,
@@ -17,6 +16,7 @@ from fer_edge_harness.backends.base import (
     module_version,
     short_error,
 )
+from fer_edge_harness.atomic import write_atomic
 from fer_edge_harness.backends.cuda_memory import cuda_memory
 
 WORKSPACE_BYTES = 1 << 28
@@ -48,15 +48,6 @@ def build_engine(trt, logger, onnx_path, input_shape, fp16):
     if data is None:
         raise RuntimeError("TensorRT could not build an engine (see its log above)")
     return bytes(data)
-
-
-def write_atomically(path, data):
-    """Write bytes through a temporary file in the same folder, then rename."""
-    folder = os.path.dirname(path)
-    handle, temp = tempfile.mkstemp(dir=folder, prefix=".engine-", suffix=".tmp")
-    with os.fdopen(handle, "wb") as out:
-        out.write(data)
-    os.replace(temp, path)
 
 
 class TensorrtBackend(Backend):
@@ -103,7 +94,7 @@ class TensorrtBackend(Backend):
                             self.precision == "fp16")
         if not os.path.isdir(options.cache_dir):
             os.makedirs(options.cache_dir)
-        write_atomically(path, data)
+        write_atomic(path, data)
         return data
 
     def load(self, artifact_path, options):
