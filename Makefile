@@ -35,7 +35,8 @@ test-fast: setup
 ## Harness vs the runtimes' own tools (benchmark_app, litert-benchmark) on BUNDLE.
 BUNDLE ?= models/fidelity
 bench-fidelity: setup
-	$(BIN)/python benchmarks/fidelity.py --bundle $(BUNDLE) --threads 1,2 --out benchmarks/fidelity-results.md
+	$(BIN)/python benchmarks/fidelity.py --bundle $(BUNDLE) --threads 1,2 --rounds 500 --warmup 50 \
+		--repeats 9 --out benchmarks/fidelity-results.md
 
 ## Cost of one stage-1 trial and trials per hour.
 bench-trial: setup
