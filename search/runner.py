@@ -4,7 +4,8 @@ fmin is called once per trial (max_evals = trials done + 1) on the same Trials o
 finished trial is on disk (model, result.json, trials.pkl) before the next one starts; a killed
 run started again with the same command continues where it stopped. Each call gets its own
 generator seeded by (seed, trial number), so a resumed run suggests exactly what an
-uninterrupted one would have.
+uninterrupted one would have. A configuration whose training raises is recorded as a failed
+trial (its error in result.json; TPE sees it as STATUS_FAIL) and the search goes on.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ import numpy as np
 from fer_edge.search.datasets.base import Split, SplitSpec
 from fer_edge.search.space import SearchSpace, load_space
 from fer_edge.search.train import TrainSettings, train_config
-from fer_edge.search.trial_store import RunStore, done_tids, rank_rows
+from fer_edge.search.trial_store import RunStore, done_tids, finished_tids, rank_rows
 
 
 def run_search(data_spec: str, split: SplitSpec, trials: int, epochs: int, top_k: int,
@@ -45,16 +46,18 @@ def run_search(data_spec: str, split: SplitSpec, trials: int, epochs: int, top_k
     if not resuming:
         store.write_run(run)
     history = store.load_trials()
-    done = done_tids(history)
+    done = finished_tids(history)
     stale = store.clear_unfinished(done)
     say = _printer(show_progress)
     if resuming:
         say(f"resuming: {len(done)} of {trials} trials done"
             + (f"; redoing unfinished trial(s) {stale}" if stale else ""))
-    with _progress(show_progress, trials, len(done), _best(store, done)) as advance:
-        while len(done_tids(history)) < trials:
+    with _progress(show_progress, trials, len(done), _best(store, done_tids(history))) as advance:
+        while len(finished_tids(history)) < trials:
             result = run_one_trial(space, data, settings, seed, history, store)
-            advance(result["val_accuracy"])
+            if result["status"] == "failed":
+                say(f"trial {result['trial_id']} failed and is recorded: {result['error']}")
+            advance(result.get("val_accuracy"))
     rows = rank_rows([store.load_result(t) for t in sorted(done_tids(history))], top_k)
     store.write_top(rows)
     return rows
@@ -64,7 +67,7 @@ def run_one_trial(space: SearchSpace, data: Split, settings: TrainSettings, seed
                   history: Any, store: RunStore) -> dict[str, Any]:
     """One trial: ask TPE for a configuration, train it, save it, then save the Trials
     (`history`, a hyperopt Trials, grows by one). Returns the trial's result.json dict."""
-    from hyperopt import STATUS_OK, fmin, tpe
+    from hyperopt import STATUS_FAIL, STATUS_OK, fmin, tpe
 
     from fer_edge.search.model import count_params_flops
 
@@ -75,9 +78,14 @@ def run_one_trial(space: SearchSpace, data: Split, settings: TrainSettings, seed
 
     def objective(point: dict[str, Any]) -> dict[str, Any]:
         config = space.to_config(point)
-        res = train_config(config, data.part("train"), data.part("val"), settings,
-                           seed=train_seed, n_classes=n_classes)
-        trained.update(config=config, result=res)
+        trained["config"] = config
+        try:
+            res = train_config(config, data.part("train"), data.part("val"), settings,
+                               seed=train_seed, n_classes=n_classes)
+        except Exception as exc:  # a model that cannot be built or trained must not stop stage 1
+            trained["error"] = f"{type(exc).__name__}: {exc}"
+            return {"status": STATUS_FAIL, "error": trained["error"], "config": config}
+        trained["result"] = res
         return {"loss": -res.val_accuracy, "status": STATUS_OK,
                 "val_accuracy": res.val_accuracy, "config": config}
 
@@ -85,13 +93,19 @@ def run_one_trial(space: SearchSpace, data: Split, settings: TrainSettings, seed
          trials=history, rstate=np.random.default_rng([seed, len(before)]),
          show_progressbar=False, verbose=False, return_argmin=False)
     (tid,) = set(history.tids) - before
+    if "error" in trained:
+        result = store.save_failed_trial(tid, {"config": trained["config"],
+                                               "error": trained["error"],
+                                               "train_seed": train_seed})
+        store.save_trials(history)
+        return result
     res = trained["result"]
     params, flops = count_params_flops(res.model)
     kept = _without_optimizer(res.model, trained["config"])
     result = store.save_trial(tid, kept, {
         "config": trained["config"], "params": params, "flops": flops,
         "val_accuracy": res.val_accuracy, "train_seconds": round(res.train_seconds, 3),
-        "epochs_run": res.epochs_run, "train_seed": train_seed})
+        "epochs_run": res.epochs_run, "train_seed": train_seed, "status": "ok"})
     store.save_trials(history)
     return result
 
@@ -144,8 +158,9 @@ def _progress(enabled: bool, total: int, done: int, best: float | None) -> Itera
     with Progress(*columns, console=_console(), disable=not enabled) as bar:
         task = bar.add_task("search", total=total, completed=min(done, total), best=label())
 
-        def advance(accuracy: float) -> None:
-            state["best"] = accuracy if state["best"] is None else max(state["best"], accuracy)
+        def advance(accuracy: float | None) -> None:
+            if accuracy is not None:
+                state["best"] = accuracy if state["best"] is None else max(state["best"], accuracy)
             bar.update(task, advance=1, best=label())
 
         yield advance

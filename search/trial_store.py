@@ -2,7 +2,8 @@
 
 Write order for a finished trial: model.keras, then result.json, then trials.pkl, each atomic.
 So a trial listed in trials.pkl always has its files, and a folder without result.json (or one
-trials.pkl does not list yet) is a trial cut short, redone on resume.
+trials.pkl does not list yet) is a trial cut short, redone on resume. A failed trial (its training
+raised) has only result.json, with status "failed" and the error; it counts as finished.
 """
 
 from __future__ import annotations
@@ -74,8 +75,9 @@ class RunStore:
             trials = pickle.loads(self.trials_pkl.read_bytes())
         except Exception as exc:  # any unpickling failure means a damaged or foreign file
             raise UserInputError(self.trials_pkl, f"cannot load hyperopt trials: {exc}") from None
-        for tid in done_tids(trials):
-            for name in ("result.json", "model.keras"):
+        failed = finished_tids(trials) - done_tids(trials)
+        for tid in sorted(finished_tids(trials)):
+            for name in ("result.json",) if tid in failed else ("result.json", "model.keras"):
                 if not (self.trial_dir(tid) / name).exists():
                     raise UserInputError(
                         self.trial_dir(tid) / name, "missing, though trials.pkl lists this "
@@ -108,6 +110,13 @@ class RunStore:
         write_json(folder / "result.json", result)
         return result
 
+    def save_failed_trial(self, tid: int, result: dict[str, Any]) -> dict[str, Any]:
+        """Write trials/<tid>/result.json of a trial whose training raised: no model."""
+        result = {"schema_version": SCHEMA_VERSION, "trial_id": tid, "status": "failed",
+                  **result}
+        write_json(self.trial_dir(tid) / "result.json", result)
+        return result
+
     def load_result(self, tid: int) -> dict[str, Any]:
         return json.loads((self.trial_dir(tid) / "result.json").read_text(encoding="utf-8"))
 
@@ -119,6 +128,11 @@ class RunStore:
 def done_tids(trials: Any) -> set[int]:
     """Ids of the trials hyperopt holds as finished with status ok."""
     return {t["tid"] for t in trials.trials if t["result"].get("status") == "ok"}
+
+
+def finished_tids(trials: Any) -> set[int]:
+    """Ids of the trials hyperopt holds as finished, ok or failed: what --trials counts."""
+    return {t["tid"] for t in trials.trials if t["result"].get("status") in ("ok", "fail")}
 
 
 def rank_rows(results: list[dict[str, Any]], top_k: int) -> list[dict[str, Any]]:

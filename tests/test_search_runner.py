@@ -233,3 +233,32 @@ def test_cli_search_then_same_command_resumes(tmp_path, space_file):
     changed = subprocess.run([*cmd, "--seed", "3"], capture_output=True, text=True, timeout=300)
     assert changed.returncode == 2 and "Traceback" not in changed.stderr
     assert f"error: {out / 'run.json'}: cannot resume: 'seed' differs" in changed.stderr
+
+
+class FailingTrainer(CountingTrainer):
+    """A stand-in trainer whose second training raises, as a model too big for memory would."""
+
+    def __call__(self, config, train, val, settings, *, seed=0, n_classes=7):
+        if len(self.calls) == 1:
+            self.calls.append(config)
+            raise ValueError("cannot allocate tensor")
+        return super().__call__(config, train, val, settings, seed=seed, n_classes=n_classes)
+
+
+def test_a_trial_that_raises_is_recorded_and_the_search_goes_on(tmp_path, space_file,
+                                                                 monkeypatch):
+    out = tmp_path / "run"
+    trainer = FailingTrainer(fake=True)
+    rows = search(out, space_file, 3, trainer, monkeypatch)
+    assert len(trainer.calls) == 3
+    failed = json.loads((out / "trials/1/result.json").read_text())
+    assert failed["status"] == "failed"
+    assert failed["error"] == "ValueError: cannot allocate tensor"
+    assert failed["config"] == trainer.calls[1]
+    assert not (out / "trials/1/model.keras").exists()
+    assert sorted(r["trial_id"] for r in rows) == [0, 2]  # the failed trial is never ranked
+
+    # Resuming counts the failed trial as finished: nothing is retrained.
+    again = CountingTrainer(fake=True)
+    search(out, space_file, 3, again, monkeypatch)
+    assert again.calls == []
