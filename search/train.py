@@ -73,6 +73,21 @@ def accuracy_percent(model: Any, x: np.ndarray, y: np.ndarray, batch: int = 256)
     return 100.0 * hits / len(y)
 
 
+def _batches(x: np.ndarray, y: np.ndarray, batch_size: int,
+             shuffle_seed: int | None = None) -> Any:
+    """A tf.data pipeline of (images, labels) batches, reshuffled each epoch when seeded.
+
+    Built here rather than by Keras's array adapter, whose parallel map makes TensorFlow 2.21
+    log an E0000 NodeDef error line at every fit (harmless, but it floods the demo's output).
+    """
+    import tensorflow as tf
+
+    data = tf.data.Dataset.from_tensor_slices((x, y))
+    if shuffle_seed is not None:
+        data = data.shuffle(len(y), seed=shuffle_seed, reshuffle_each_iteration=True)
+    return data.batch(batch_size)
+
+
 def train_config(config: dict[str, Any], train: tuple[np.ndarray, np.ndarray],
                  val: tuple[np.ndarray, np.ndarray], settings: TrainSettings, *, seed: int = 0,
                  n_classes: int = 7) -> TrainResult:
@@ -91,9 +106,10 @@ def train_config(config: dict[str, Any], train: tuple[np.ndarray, np.ndarray],
                                             start_from_epoch=settings.min_epochs,
                                             restore_best_weights=True)
     start = time.perf_counter()
-    history = model.fit(x_train, y_train, batch_size=settings.batch_size,
-                        epochs=settings.epochs, validation_data=(x_val, y_val),
-                        callbacks=[stopper], shuffle=True, verbose=0)
+    history = model.fit(_batches(x_train, y_train, settings.batch_size, shuffle_seed=seed),
+                        epochs=settings.epochs,
+                        validation_data=_batches(x_val, y_val, settings.batch_size),
+                        callbacks=[stopper], shuffle=False, verbose=0)  # _batches shuffles
     seconds = time.perf_counter() - start
     return TrainResult(model=model, val_accuracy=accuracy_percent(model, x_val, y_val),
                        epochs_run=len(history.history["loss"]), train_seconds=seconds)
