@@ -103,10 +103,11 @@ def _describe(fmt: str, record: dict) -> str:
 
 def export_model(stage: Path, model_id: str, model, formats: list[str], calibration: np.ndarray,
                  test_images: np.ndarray, log: Log = _quiet) -> dict:
-    """Every requested format of one model, each checked on the test images: {format: record}."""
+    """Every requested format of one model, each checked on the uint8 test images (n, H, W):
+    {format: record}."""
     ctx = ExportContext(model_id=model_id, model=model, model_b1=batch1_model(model),
                         bundle_dir=stage, model_dir=model_id, calibration=calibration)
-    reference = reference_outputs(model, test_images)
+    reference = reference_outputs(model, to_float(test_images))
     artifacts = {}
     for fmt in formats:
         artifacts[fmt] = export_format(fmt, ctx, test_images, reference)

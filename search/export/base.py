@@ -69,7 +69,8 @@ class Exporter:
     precision: ClassVar[str]
     """fp32, fp16 or int8: picks the agreement tolerance of the check."""
     runtime: ClassVar[str | None]
-    """The check.RUNNERS key that runs this artifact here, or None where none can."""
+    """The harness backend that runs this artifact here (the board's own code), or None where
+    none can."""
     requires: ClassVar[tuple[str, ...]] = ()
     """Formats that must be built first (their files are read, never re-made)."""
     prefers: ClassVar[tuple[str, ...]] = ()

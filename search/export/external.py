@@ -132,7 +132,7 @@ def import_external(model_path, classes: list[str], data_spec: str, out_dir,
                 log(f"note: {what}: {', '.join(record[key])}")
         log(f"{model_id} ({path.name}, input {hw[0]}x{hw[1]}): {', '.join(plan)}")
         artifacts = assemble.export_model(stage, model_id, model, plan, calibration,
-                                          assemble.to_float(test_images), log)
+                                          test_images, log)
         params, flops = count_params_flops(model)
         config = {"external": {"source": path.name, "sha256": sha256_file(path),
                                "input_shape": [*hw, 1], "classes": classes}}

@@ -73,8 +73,8 @@ def _make(fmt: str, ctx: ExportContext, test_images: np.ndarray,
         record["check"] = {"ran": False, "reason": f"{fmt} needs its accelerator to run"}
         return output, record
     try:
-        check, problem = check_artifact(exporter.runtime, output.path, test_images, reference,
-                                        exporter.precision)
+        check, problem = check_artifact(exporter.runtime, fmt, output.path, test_images,
+                                        reference, exporter.precision)
     except Exception as exc:
         raise RuntimeError(f"built, but {exporter.runtime} could not run it: "
                            f"{short_reason(exc)}") from exc

@@ -11,7 +11,7 @@ class TfliteFp32Exporter(Exporter):
 
     format = "tflite_fp32"
     precision = "fp32"
-    runtime = "litert"
+    runtime = "tflite"
     file_name = "model_fp32.tflite"
 
     def export(self, ctx: ExportContext) -> ExportOutput:

@@ -28,7 +28,7 @@ class TfliteInt8Exporter(Exporter):
 
     format = "tflite_int8"
     precision = "int8"
-    runtime = "litert"
+    runtime = "tflite-int8"
     file_name = "model_int8.tflite"
 
     def export(self, ctx: ExportContext) -> ExportOutput:

@@ -104,13 +104,12 @@ def write_bundle(run_dir, top_k: int, out_dir, formats: list[str] | None = None,
         test_set = assemble.write_test_set(stage, test_images, test_labels)
         train_images, _ = split.part("train")
         calibration = assemble.calibration_set(train_images, int(run.get("seed", 0)))
-        test_x = assemble.to_float(test_images)
         models = []
         for row in rows:
             log(f"{model_id(row)} (rank {row.get('rank')}): {', '.join(plan)}")
             model = load_trained(run_dir / row["model_path"])
             artifacts = assemble.export_model(stage, model_id(row), model, plan, calibration,
-                                              test_x, log)
+                                              test_images, log)
             models.append(model_entry(row, artifacts))
         manifest = assemble.manifest_head(out_dir.name, dataset_record(split, run["data"]),
                                           model.input_shape[1:], test_set)
