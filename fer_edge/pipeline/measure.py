@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import Any
 
 from fer_edge.errors import UserInputError
-from fer_edge.pipeline.console import output_to_log
 from fer_edge.pipeline.options import DemoOptions
 from fer_edge.pipeline.reuse import results_match
 
@@ -88,11 +87,11 @@ def measure_board(opts: DemoOptions, bundle: Path, bundle_sha256: str, backend: 
     if results_match(results, expected_run_info(opts, bundle_sha256, label, backend, stage)):
         return _count(run)
     results.unlink(missing_ok=True)  # a stale file must never pass for this run's
-    with output_to_log(log):
-        run.exit_code = run_benchmarks(bundle, [backend], label, stage, results,
-                                       threads=opts.threads, rounds=opts.rounds,
-                                       warmup_rounds=opts.warmup_rounds,
-                                       extra_args=extra_args)
+    log.parent.mkdir(parents=True, exist_ok=True)
+    run.exit_code = run_benchmarks(bundle, [backend], label, stage, results,
+                                   threads=opts.threads, rounds=opts.rounds,
+                                   warmup_rounds=opts.warmup_rounds, extra_args=extra_args,
+                                   log_path=log)
     if run.exit_code not in USABLE_EXIT_CODES or not results.is_file():
         return run
     return _count(run)

@@ -30,13 +30,17 @@ def suite_command(bundle_dir, backends, device_label, stage, json_out, threads=N
 
 
 def run_benchmarks(bundle_dir, backends, device_label, stage, json_out, threads=None, rounds=40,
-                   warmup_rounds=10, models=None, extra_args=()):
+                   warmup_rounds=10, models=None, extra_args=(), log_path=None):
     """Run the suite and return pytest's exit status (0 all measured, 1 some failed, 4 bad
-    options or a bundle that failed verification, 5 nothing to run)."""
+    options or a bundle that failed verification, 5 nothing to run). With `log_path`, the
+    suite's output goes to that file instead of the terminal."""
     json_out = os.path.abspath(str(json_out))
     folder = os.path.dirname(json_out)
     if not os.path.isdir(folder):
         os.makedirs(folder)
     argv = suite_command(os.path.abspath(str(bundle_dir)), backends, device_label, stage,
                          json_out, threads, rounds, warmup_rounds, models, extra_args)
-    return subprocess.call(argv)
+    if log_path is None:
+        return subprocess.call(argv)
+    with open(str(log_path), "w") as log:
+        return subprocess.call(argv, stdout=log, stderr=subprocess.STDOUT)
