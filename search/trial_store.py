@@ -167,4 +167,7 @@ def read_top(run_dir: str | Path) -> list[dict[str, Any]]:
     path = Path(run_dir) / "top.json"
     if not path.exists():
         raise UserInputError(path, "missing: not a finished `fer-edge search` run folder")
-    return json.loads(path.read_text(encoding="utf-8"))
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except ValueError as exc:
+        raise UserInputError(path, f"not valid JSON ({exc})") from exc

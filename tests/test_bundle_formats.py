@@ -402,3 +402,15 @@ def test_a_bundle_that_cannot_be_made_leaves_nothing_behind(run_dir, tmp_path):
     with pytest.raises(UserInputError, match="differ from the dataset's"):
         write_bundle(changed, 1, tmp_path / "models" / "never")
     assert list((tmp_path / "models").iterdir()) == []
+
+
+def test_a_run_folder_without_a_readable_top_json_is_refused(run_dir, tmp_path):
+    from fer_edge.search.export.writer import write_bundle
+
+    changed = Path(shutil.copytree(run_dir, tmp_path / "run"))
+    (changed / "top.json").write_text("[{not json")
+    with pytest.raises(UserInputError, match=r"top\.json: not valid JSON"):
+        write_bundle(changed, 1, tmp_path / "b1")
+    (changed / "top.json").unlink()
+    with pytest.raises(UserInputError, match=r"top\.json: missing"):
+        write_bundle(changed, 1, tmp_path / "b2")

@@ -8,6 +8,7 @@ from pathlib import Path
 from fer_edge.errors import UserInputError
 from fer_edge.search.export import assemble
 from fer_edge.search.export.registry import plan_formats
+from fer_edge.search.trial_store import read_top
 
 
 def read_json(path: Path, what: str):
@@ -74,7 +75,7 @@ def top_rows(run_dir: Path, top_k: int) -> list[dict]:
     """The first `top_k` rows of top.json, each with its model file present."""
     if top_k < 1:
         raise UserInputError("--top", f"must be at least 1, got {top_k}")
-    top = read_json(run_dir / "top.json", "top.json")
+    top = read_top(run_dir)
     rows = top[:top_k] if isinstance(top, list) else None
     if not rows:
         raise UserInputError(run_dir / "top.json", "holds no ranked models")
