@@ -2,7 +2,8 @@
 
 Architecture (paper, section 2 and Fig. 2): `blocks` VGG blocks, each two 3x3 stride-1 'same'
 convolutions with ReLU and a 2x2 max-pool; then Flatten, Dense fc1 ReLU, Dropout1, Dense fc2 ReLU,
-Dropout2, Dense n_classes softmax. Input float32 in [0, 1] (uint8 / 255), shape (H, W, 1).
+Dropout2, Dense n_classes softmax. Input float32 (H, W, 1), the uint8 image through the run's
+InputScaling (fer_edge_harness.inputs).
 Layer names are fixed so a model rebuilt on a static batch takes the same weights.
 """
 
@@ -27,10 +28,12 @@ def check_config(config: dict[str, Any]) -> None:
 
 
 def build_model(config: dict[str, Any], input_shape: tuple[int, ...] = (48, 48, 1),
-                n_classes: int = 7, batch_size: int | None = None) -> Any:
+                n_classes: int = 7, batch_size: int | None = None,
+                kernel_initializer: str = "glorot_uniform") -> Any:
     """A fresh, uncompiled keras.Model for `config`. `batch_size=1` gives the static batch that
-    exporters need (a dynamic batch turns Flatten into ops the Edge TPU cannot run; stack.md
-    pitfall 2)."""
+    exporters need (a dynamic batch turns Flatten into ops the Edge TPU cannot run).
+    `kernel_initializer` (of the ReLU layers; the softmax layer keeps Glorot's) only decides the
+    fresh weights, not the architecture: training picks He's, Keras's default is Glorot's."""
     import keras
     from keras import layers
 
@@ -40,12 +43,15 @@ def build_model(config: dict[str, Any], input_shape: tuple[int, ...] = (48, 48, 
     for b, filters in enumerate(config["kernels"], start=1):
         for c in (1, 2):
             x = layers.Conv2D(int(filters), 3, strides=1, padding="same", activation="relu",
+                              kernel_initializer=kernel_initializer,
                               name=f"block{b}_conv{c}")(x)
         x = layers.MaxPooling2D(2, name=f"block{b}_pool")(x)
     x = layers.Flatten(name="flatten")(x)
-    x = layers.Dense(int(config["fc1"]), activation="relu", name="fc1")(x)
+    x = layers.Dense(int(config["fc1"]), activation="relu",
+                     kernel_initializer=kernel_initializer, name="fc1")(x)
     x = layers.Dropout(float(config["dropout1"]), name="dropout1")(x)
-    x = layers.Dense(int(config["fc2"]), activation="relu", name="fc2")(x)
+    x = layers.Dense(int(config["fc2"]), activation="relu",
+                     kernel_initializer=kernel_initializer, name="fc2")(x)
     x = layers.Dropout(float(config["dropout2"]), name="dropout2")(x)
     outputs = layers.Dense(int(n_classes), activation="softmax", name="output")(x)
     return keras.Model(inputs, outputs, name="fer_vgg")

@@ -1,4 +1,5 @@
-"""Stage 1: Hyperopt TPE over the search space, fitness = validation accuracy, resumable.
+"""Stage 1: Hyperopt TPE (or random search) over the space, fitness = validation accuracy,
+resumable.
 
 fmin is called once per trial (max_evals = trials done + 1) on the same Trials object, so each
 finished trial is on disk (model, result.json, trials.pkl) before the next one starts; a killed
@@ -12,36 +13,42 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from fer_edge.search.algorithm import SearchSettings
 from fer_edge.search.datasets.base import Split, SplitSpec
 from fer_edge.search.space import SearchSpace, load_space
-from fer_edge.search.train import TrainSettings, train_config
+from fer_edge.search.train import TrainSettings, input_scaling, train_config
 from fer_edge.search.trial_store import RunStore, done_tids, finished_tids, rank_rows
+
+DEFAULT_SEARCH = SearchSettings()
 
 
 def run_search(data_spec: str, split: SplitSpec, trials: int, epochs: int, top_k: int,
                out_dir: str | Path, seed: int = 0, space_path: str | Path | None = None,
-               show_progress: bool = True, **train_options: Any) -> list[dict[str, Any]]:
+               show_progress: bool = True, search: SearchSettings = DEFAULT_SEARCH,
+               **train_options: Any) -> list[dict[str, Any]]:
     """Run (or resume) a search to `trials` finished trials in `out_dir`; write top.json and
     top.csv and return their rows, best first. `train_options`: other TrainSettings fields
-    (batch_size, patience, learning_rate, min_epochs)."""
+    (batch_size, learning_rate, init, shift_px, ...)."""
     from fer_edge.search.datasets import load_dataset, split_dataset
 
     space = load_space(space_path)
     settings = TrainSettings(epochs=epochs, **train_options)
     store = RunStore(out_dir)
     data = split_dataset(load_dataset(data_spec), split)
+    scaling = input_scaling(data.part("train")[0], settings)
     run = {"data": {"spec": data_spec, "split": split.as_dict(), "last_frames": 1,
                     "sha256": data_fingerprint(data)},
-           "space": space.raw, "epochs": epochs, "seed": seed,
+           "space": space.raw, "epochs": epochs, "seed": seed, "search": search.as_dict(),
            "train": {k: v for k, v in settings.as_dict().items() if k != "epochs"},
            "class_names": list(data.dataset.class_names),
-           "input_shape": [*data.dataset.images.shape[1:], 1]}
+           "input_shape": [*data.dataset.images.shape[1:], 1], "input": scaling.as_dict()}
     resuming = store.check_resumable(run)
     if not resuming:
         store.write_run(run)
@@ -54,7 +61,7 @@ def run_search(data_spec: str, split: SplitSpec, trials: int, epochs: int, top_k
             + (f"; redoing unfinished trial(s) {stale}" if stale else ""))
     with _progress(show_progress, trials, len(done), _best(store, done_tids(history))) as advance:
         while len(finished_tids(history)) < trials:
-            result = run_one_trial(space, data, settings, seed, history, store)
+            result = run_one_trial(space, data, settings, seed, history, store, search)
             if result["status"] == "failed":
                 say(f"trial {result['trial_id']} failed and is recorded: {result['error']}")
             advance(result.get("val_accuracy"))
@@ -64,10 +71,11 @@ def run_search(data_spec: str, split: SplitSpec, trials: int, epochs: int, top_k
 
 
 def run_one_trial(space: SearchSpace, data: Split, settings: TrainSettings, seed: int,
-                  history: Any, store: RunStore) -> dict[str, Any]:
-    """One trial: ask TPE for a configuration, train it, save it, then save the Trials
-    (`history`, a hyperopt Trials, grows by one). Returns the trial's result.json dict."""
-    from hyperopt import STATUS_FAIL, STATUS_OK, fmin, tpe
+                  history: Any, store: RunStore,
+                  search: SearchSettings = DEFAULT_SEARCH) -> dict[str, Any]:
+    """One trial: ask the search algorithm for a configuration, train it, save it, then save
+    the Trials (`history`, a hyperopt Trials, grows by one). Returns the trial's result.json."""
+    from hyperopt import STATUS_FAIL, STATUS_OK, fmin
 
     from fer_edge.search.model import count_params_flops
 
@@ -89,7 +97,8 @@ def run_one_trial(space: SearchSpace, data: Split, settings: TrainSettings, seed
         return {"loss": -res.val_accuracy, "status": STATUS_OK,
                 "val_accuracy": res.val_accuracy, "config": config}
 
-    fmin(objective, space.hyperopt_space(), algo=tpe.suggest, max_evals=len(before) + 1,
+    start = time.perf_counter()
+    fmin(objective, space.hyperopt_space(), algo=search.suggest(), max_evals=len(before) + 1,
          trials=history, rstate=np.random.default_rng([seed, len(before)]),
          show_progressbar=False, verbose=False, return_argmin=False)
     (tid,) = set(history.tids) - before
@@ -105,7 +114,9 @@ def run_one_trial(space: SearchSpace, data: Split, settings: TrainSettings, seed
     result = store.save_trial(tid, kept, {
         "config": trained["config"], "params": params, "flops": flops,
         "val_accuracy": res.val_accuracy, "train_seconds": round(res.train_seconds, 3),
-        "epochs_run": res.epochs_run, "train_seed": train_seed, "status": "ok"})
+        "epochs_run": res.epochs_run, "train_seed": train_seed, "status": "ok",
+        # suggestion, build, training and evaluation: what a trial costs but for saving it
+        "trial_seconds": round(time.perf_counter() - start, 3)})
     store.save_trials(history)
     return result
 

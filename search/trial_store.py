@@ -22,7 +22,7 @@ from fer_edge.files import write_atomic, write_json
 
 SCHEMA_VERSION = 1
 # run.json fields that must match for a run folder to be resumed.
-RESUME_FIELDS = ("data", "space", "epochs", "seed", "train")
+RESUME_FIELDS = ("data", "space", "epochs", "seed", "search", "train")
 TOP_COLUMNS = ("rank", "trial_id", "val_accuracy", "params", "flops", "train_seconds",
                "epochs_run", "model_path")
 

@@ -28,14 +28,15 @@ from fer_edge_harness.bundle import (
     sha256_file,
     verify_bundle,
 )
+from fer_edge_harness.inputs import InputScaling
 
 SPEC = "synthetic:n=210,identities=30,seed=0"
 CONFIG = {"blocks": 2, "kernels": [4, 8], "fc1": 16, "fc2": 8, "dropout1": 0.1, "dropout2": 0.1}
-# (weight gain, expected int8 status). Freshly initialised tiny models give a near-uniform
-# softmax (top class ahead by < 0.01), where int8's 1/256 output steps tie the classes: the
-# first model's weights are scaled (ReLU nets are homogeneous, so its logits grow ~3^7) to
-# give each image a clear top class; the second keeps the ties and must be flagged.
-MODELS = ((3.0, STATUS_BUILT), (1.0, STATUS_DISAGREES))
+# (weight gain, expected int8 status). The weights are scaled (ReLU nets are homogeneous, so
+# the logits scale by gain^7): the first model's by 3 to give each image a clear top class;
+# the second's by 0.5, a near-uniform softmax (top class ahead by far less than int8's 1/256
+# output step), whose ties int8 cannot order and must be flagged.
+MODELS = ((3.0, STATUS_BUILT), (0.5, STATUS_DISAGREES))
 CHECKED = ("keras", "tflite_fp32", "tflite_int8", "onnx", "openvino_fp16")
 
 
@@ -56,12 +57,13 @@ def make_run(run_dir: Path) -> None:
     split = SplitSpec()
     data = split_dataset(load_dataset(SPEC), split)
     x_val, y_val = data.part("val")
+    scaling = InputScaling.standardizing(data.part("train")[0])
     rows = []
     for tid, (gain, _) in enumerate(MODELS):
         keras.utils.set_random_seed(tid)
         model = build_model(CONFIG)
         _sharpen(model, gain)
-        probs = np.asarray(model(x_val[..., None] / 255.0, training=False))
+        probs = np.asarray(model(scaling.apply(x_val), training=False))
         folder = run_dir / "trials" / str(tid)
         folder.mkdir(parents=True)
         model.save(folder / "model.keras")
@@ -72,7 +74,7 @@ def make_run(run_dir: Path) -> None:
                      "model_path": f"trials/{tid}/model.keras"})
     run = {"schema_version": 1, "data": {"spec": SPEC, "split": split.as_dict(), "last_frames": 1},
            "space": {}, "epochs": 0, "seed": 0, "class_names": list(data.dataset.class_names),
-           "input_shape": [48, 48, 1]}
+           "input_shape": [48, 48, 1], "input": scaling.as_dict()}
     (run_dir / "run.json").write_text(json.dumps(run))
     (run_dir / "top.json").write_text(json.dumps(rows))
 
@@ -169,13 +171,16 @@ def test_manifest_describes_dataset_input_and_test_set(manifest, test_set):
 
     split = split_dataset(load_dataset(SPEC), SplitSpec())
     images, labels = test_set
-    assert manifest["schema_version"] == 1 and manifest["parent"] is None
+    assert manifest["schema_version"] == 2 and manifest["parent"] is None
     assert manifest["dataset"]["class_names"] == list(split.dataset.class_names)
     assert manifest["dataset"]["split"] == SplitSpec().as_dict()
     assert manifest["dataset"]["counts"] == {"train": len(split.train_idx),
                                              "val": len(split.val_idx),
                                              "test": len(split.test_idx)}
-    assert manifest["input"] == {"shape": [48, 48, 1], "dtype": "float32", "scale": 1 / 255}
+    standardizing = InputScaling.standardizing(split.part("train")[0])
+    assert manifest["input"] == {"shape": [48, 48, 1], "dtype": "float32",
+                                 **standardizing.as_dict()}
+    assert manifest["input"]["offset"] < -1  # the run's standardisation, not uint8 / 255
     assert images.dtype == np.uint8 and labels.dtype == np.int64
     np.testing.assert_array_equal(images, split.part("test")[0])
     np.testing.assert_array_equal(labels, split.part("test")[1])
@@ -188,8 +193,9 @@ def test_manifest_describes_dataset_input_and_test_set(manifest, test_set):
 @pytest.mark.parametrize("fmt", CHECKED)
 def test_recorded_check_matches_a_rerun(bundle, manifest, test_set, fmt):
     """Each artifact, run here by its runtime, reproduces the recorded agreement and diff."""
-    # The manifest's own scaling (x = uint8 * scale), as a board computes it.
-    x = test_set[0].astype(np.float32)[..., None] * np.float32(manifest["input"]["scale"])
+    # The manifest's own scaling (x = uint8 * scale + offset), written out as a board reads it.
+    x = (test_set[0].astype(np.float64)[..., None] * manifest["input"]["scale"]
+         + manifest["input"]["offset"]).astype(np.float32)
     for model, (_, int8_status) in zip(manifest["models"], MODELS, strict=True):
         art = model["artifacts"][fmt]
         assert art["sha256"] == sha256_file(bundle / art["path"])

@@ -24,9 +24,9 @@ from fer_edge_harness.backends import tflite as tflite_module
 from fer_edge_harness.backends.base import (
     LoadOptions,
     dequantize,
-    float_nhwc,
     quantize,
 )
+from fer_edge_harness.inputs import InputScaling
 
 # Largest difference to Keras's probabilities: fp32 runtimes agree to rounding; the OpenVINO IR
 # holds fp16 weights; int8 is quantized (the softmax's own scale is 1/256).
@@ -71,9 +71,12 @@ def test_quantize_uses_the_given_scale_and_zero_point():
     q = quantize(x, scale=1 / 255, zero_point=-128, dtype=np.int8)
     assert q.dtype == np.int8 and q.tolist() == [-128, -26, 127, 127]  # 2.0 saturates
     assert dequantize(np.array([-128, 0], np.int8), 1 / 256, -128).tolist() == [0.0, 0.5]
-    image = np.full((1, 2, 2), 255, np.uint8)
-    assert float_nhwc(image, 1 / 255).shape == (1, 2, 2, 1)
-    assert float_nhwc(image, 1 / 255).max() == pytest.approx(1.0)
+
+
+def manifest_input(manifest, images):
+    """The manifest's input formula, written out here: float = uint8 x scale + offset."""
+    spec = manifest["input"]
+    return images[..., None].astype(np.float64) * spec["scale"] + spec["offset"]
 
 
 @pytest.fixture(scope="module")
@@ -88,7 +91,9 @@ def tiny(tmp_path_factory):
     model = manifest["models"][0]
     reference = keras.models.load_model(bundle.artifact_path(path, model, "keras"),
                                         compile=False)
-    probabilities = reference.predict(images[..., None].astype(np.float32) / 255, verbose=0)
+    assert manifest["input"]["offset"] != 0  # stage-1 runs standardise their inputs
+    x = manifest_input(manifest, images).astype(np.float32)
+    probabilities = reference.predict(x, verbose=0)
     return path, manifest, images, labels, probabilities
 
 
@@ -96,7 +101,8 @@ def load(backend, tiny, threads=2):
     path, manifest, *_ = tiny
     model = manifest["models"][0]
     fmt = backend.artifact_formats[0]
-    options = LoadOptions(threads, manifest["input"]["scale"], manifest["input"]["shape"], fmt,
+    options = LoadOptions(threads, InputScaling.from_manifest(manifest["input"]),
+                          manifest["input"]["shape"], fmt,
                           model["artifacts"][fmt]["sha256"], model["id"])
     backend.load(bundle.artifact_path(path, model, fmt), options)
     return backend
@@ -125,7 +131,8 @@ def test_int8_input_is_quantized_with_the_models_own_parameters(tiny):
     details = backend._interpreter.get_input_details()[0]
     scale, zero_point = details["quantization"]
     prepared = backend.prepare(images[:1])
-    expected = np.clip(np.round(images[:1, ..., None] / 255 / scale) + zero_point, -128, 127)
+    x = manifest_input(tiny[1], images[:1]).astype(np.float32)
+    expected = np.clip(np.round(x / np.float32(scale)) + zero_point, -128, 127)
     assert prepared.dtype == np.int8 and prepared.shape == tuple(details["shape"])
     np.testing.assert_array_equal(prepared, expected.astype(np.int8))
     assert backend.precision == "int8"

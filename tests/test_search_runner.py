@@ -16,6 +16,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from fer_edge.errors import UserInputError
 from fer_edge.search import runner
+from fer_edge.search.algorithm import SearchSettings
 from fer_edge.search.datasets.base import SplitSpec
 from fer_edge.search.model import build_model
 from fer_edge.search.train import TrainResult, train_config
@@ -84,6 +85,9 @@ def test_real_tiny_search_writes_the_run_folder(tmp_path, space_file, monkeypatc
     assert run["data"]["split"]["rule"] == "subject" and run["data"]["last_frames"] == 1
     assert run["space"] == TINY_SPACE and run["epochs"] == 2 and run["seed"] == 0
     assert run["class_names"][0] == "anger" and run["input_shape"] == [48, 48, 1]
+    assert run["search"] == {"algorithm": "tpe", "startup_trials": 20}
+    assert run["train"]["init"] == "he_uniform" and run["train"]["schedule"] == "cosine"
+    assert run["input"]["offset"] < 0 < run["input"]["scale"]
     results = [json.loads((out / f"trials/{t}/result.json").read_text()) for t in (0, 1)]
     assert [r["config"] for r in results] == trainer.calls
     best = max(results, key=lambda r: r["val_accuracy"])
@@ -107,14 +111,19 @@ def test_saved_model_reproduces_the_recorded_accuracy(tmp_path, space_file, monk
     import keras
 
     from fer_edge.search.datasets import load_dataset, split_dataset
-    from fer_edge.search.train import accuracy_percent, prepare_images
+    from fer_edge.search.train import accuracy_percent
+    from fer_edge_harness.inputs import InputScaling
 
     out = tmp_path / "run"
     row = search(out, space_file, 1, CountingTrainer(), monkeypatch, epochs=2)[0]
     model = keras.models.load_model(out / row["model_path"])
     split = split_dataset(load_dataset(DATA), SplitSpec(rule="subject"))
     images, labels = split.part("val")
-    assert accuracy_percent(model, prepare_images(images), labels) == row["val_accuracy"]
+    # The scaling run.json records is the one the model was trained and scored with.
+    run = json.loads((out / "run.json").read_text())
+    scaling = InputScaling.from_manifest(run["input"])
+    assert scaling == InputScaling.standardizing(split.part("train")[0])
+    assert accuracy_percent(model, scaling.apply(images), labels) == row["val_accuracy"]
     assert not model.compiled  # saved without Adam state
 
 
@@ -160,6 +169,21 @@ def test_resumed_search_suggests_what_an_uninterrupted_one_does(tmp_path, space_
     assert other_seed.calls != whole.calls
 
 
+def test_random_search_is_seeded_resumable_and_differs_from_tpe(tmp_path, space_file,
+                                                                monkeypatch):
+    random_search = SearchSettings("random")
+    whole, parts = CountingTrainer(fake=True), CountingTrainer(fake=True)
+    search(tmp_path / "a", space_file, 4, whole, monkeypatch, search=random_search)
+    search(tmp_path / "b", space_file, 2, parts, monkeypatch, search=random_search)
+    search(tmp_path / "b", space_file, 4, parts, monkeypatch, search=random_search)
+    assert parts.calls == whole.calls
+    tpe = CountingTrainer(fake=True)
+    search(tmp_path / "c", space_file, 4, tpe, monkeypatch, search=SearchSettings("tpe", 1))
+    assert tpe.calls != whole.calls
+    with pytest.raises(ValueError, match="unknown search algorithm 'grid'"):
+        SearchSettings("grid")
+
+
 def test_asking_for_fewer_trials_than_done_trains_nothing(tmp_path, space_file, monkeypatch):
     search(tmp_path / "a", space_file, 3, CountingTrainer(fake=True), monkeypatch)
     idle = CountingTrainer(fake=True)
@@ -168,7 +192,9 @@ def test_asking_for_fewer_trials_than_done_trains_nothing(tmp_path, space_file, 
 
 
 @pytest.mark.parametrize(("change", "field"), [
-    ({"epochs": 2}, "epochs"), ({"seed": 5}, "seed"), ({"batch_size": 8}, "train")])
+    ({"epochs": 2}, "epochs"), ({"seed": 5}, "seed"), ({"batch_size": 8}, "train"),
+    ({"search": SearchSettings("random")}, "search"),
+    ({"search": SearchSettings(startup_trials=5)}, "search")])
 def test_resume_refuses_a_different_run(tmp_path, space_file, monkeypatch, change, field):
     out = tmp_path / "a"
     search(out, space_file, 1, CountingTrainer(fake=True), monkeypatch)

@@ -15,6 +15,16 @@ class SplitRule(StrEnum):
     random = "random"
 
 
+class Algorithm(StrEnum):
+    tpe = "tpe"
+    random = "random"
+
+
+def _default(cls: type, name: str):
+    """A settings dataclass's default, so the command line never restates it."""
+    return cls.__dataclass_fields__[name].default
+
+
 def _print_top(rows: list[dict], out: Path) -> None:
     from rich.console import Console
     from rich.table import Table
@@ -33,6 +43,9 @@ def _print_top(rows: list[dict], out: Path) -> None:
 
 
 def register(app: typer.Typer) -> None:
+    from fer_edge.search.algorithm import SearchSettings
+    from fer_edge.search.train import TrainSettings
+
     @app.command()
     def search(
         out: Annotated[Path, typer.Option("--out", help="Run folder (created; resumed if it "
@@ -49,14 +62,27 @@ def register(app: typer.Typer) -> None:
                                                 help="Seed of the split.")] = 0,
         space: Annotated[Path | None, typer.Option("--space", help="Space file (JSON); "
                          "default: the built-in search/space.json.")] = None,
-        batch_size: Annotated[int, typer.Option("--batch-size", min=1)] = 32,
+        batch_size: Annotated[int, typer.Option("--batch-size", min=1)] = _default(
+            TrainSettings, "batch_size"),
         patience: Annotated[int, typer.Option("--patience", min=1, help="Epochs without a "
-                            "better validation accuracy before stopping.")] = 5,
+                            "better validation accuracy before stopping.")] = _default(
+            TrainSettings, "patience"),
         learning_rate: Annotated[float, typer.Option("--learning-rate", min=0.0,
-                                 help="Adam's learning rate.")] = 3e-4,
+                                 help="Adam's peak learning rate (after warm-up; cosine "
+                                 "decay to 0 at the last epoch).")] = _default(
+            TrainSettings, "learning_rate"),
+        algorithm: Annotated[Algorithm, typer.Option("--algorithm", help="tpe (the paper's) "
+                             "or random (the baseline).")] = Algorithm.tpe,
+        startup_trials: Annotated[int, typer.Option("--startup-trials", min=1, help="TPE's "
+                                  "random trials before it models the results.")] = _default(
+            SearchSettings, "startup_trials"),
         quiet: Annotated[bool, typer.Option("--quiet", help="No progress bar or table.")] = False,
     ) -> None:
         """Stage 1: Hyperopt TPE search over the space, fitness = validation accuracy.
+
+        Training recipe: He initialisation, inputs standardised on the training pixels (the
+        bundle records it), warm-up then cosine learning rate, small shifts and mirror images,
+        early stopping that waits for slow starters.
 
         Each finished trial is saved before the next starts (OUT/trials/<id>/model.keras and
         result.json, OUT/trials.pkl); running the same command again resumes. Writes
@@ -67,6 +93,7 @@ def register(app: typer.Typer) -> None:
 
         rows = run_search(data, SplitSpec(rule=split.value, seed=split_seed), trials, epochs,
                           top, out, seed=seed, space_path=space, show_progress=not quiet,
+                          search=SearchSettings(algorithm.value, startup_trials),
                           batch_size=batch_size, patience=patience,
                           learning_rate=learning_rate)
         if not quiet:

@@ -9,7 +9,12 @@ import hashlib
 import json
 import os
 
-SCHEMA_VERSION = 1
+from fer_edge_harness.inputs import InputScaling
+
+# 2 added `input.offset` (float input = uint8 x scale + offset); a schema-1 manifest has none
+# (offset 0) and is read as it is, so its bundle_sha256 still holds.
+SCHEMA_VERSION = 2
+READABLE_VERSIONS = (1, 2)
 MANIFEST_NAME = "manifest.json"
 
 # Every artifact format a bundle may list, in the order exports are made.
@@ -64,9 +69,9 @@ def manifest_hash(manifest):
 def upgrade_manifest(manifest, where):
     """Bring an older manifest to SCHEMA_VERSION, or refuse a version this code does not know."""
     version = manifest.get("schema_version")
-    if version != SCHEMA_VERSION:
+    if version not in READABLE_VERSIONS:
         raise BundleError(where, "schema_version {!r} is not supported (this fer-edge reads {})"
-                          .format(version, SCHEMA_VERSION))
+                          .format(version, " and ".join(str(v) for v in READABLE_VERSIONS)))
     return manifest
 
 
@@ -139,12 +144,23 @@ def verify_bundle(bundle_dir):
     for key in ("dataset", "input", "test_set", "models"):
         if key not in manifest:
             raise BundleError(manifest_path, "required field {!r} is missing".format(key))
+    input_scaling(manifest, manifest_path)
     for label, record in listed_files(manifest):
         verify_record(bundle_dir, record, label)
     recorded = manifest.get("bundle_sha256")
     if recorded != manifest_hash(manifest):
         raise BundleError(manifest_path, "bundle_sha256 does not match the manifest's contents")
     return manifest
+
+
+def input_scaling(manifest, where):
+    """The manifest's InputScaling, or a BundleError saying what is wrong with `input`."""
+    try:
+        return InputScaling.from_manifest(manifest["input"])
+    except (KeyError, TypeError, ValueError) as exc:
+        raise BundleError(where, "input: {} ({!r})".format(
+            "lacks {}".format(exc) if isinstance(exc, KeyError) else exc,
+            manifest.get("input")))
 
 
 def artifact_path(bundle_dir, model, fmt):

@@ -115,7 +115,8 @@ class HarnessSession(object):
     def load_options(self, case, artifact):
         settings = self.settings
         return LoadOptions(
-            threads=settings.threads, input_scale=self.manifest["input"]["scale"],
+            threads=settings.threads,
+            input_scaling=bundle.input_scaling(self.manifest, settings.bundle_dir),
             input_shape=self.manifest["input"]["shape"], artifact_format=artifact["format"],
             artifact_sha256=artifact["sha256"], model_id=case.model_id,
             openvino_device=settings.openvino_device, cache_dir=settings.cache_dir)

@@ -29,9 +29,9 @@ from fer_edge_harness.bundle import (
     file_record,
     manifest_hash,
 )
+from fer_edge_harness.inputs import InputScaling
 
 TEST_SET_NAME = "test_set.npz"
-INPUT_SCALE = 1.0 / 255.0
 
 Log = Callable[[str], None]
 
@@ -53,16 +53,11 @@ def open_stage(out_dir: Path, force: bool) -> Path:
     return stage
 
 
-def to_float(images: np.ndarray) -> np.ndarray:
-    """uint8 (n, H, W) -> the models' input: float32 (n, H, W, 1) = uint8 * INPUT_SCALE."""
-    return (images.astype(np.float32) * np.float32(INPUT_SCALE))[..., np.newaxis]
-
-
-def calibration_set(train_images: np.ndarray, seed: int) -> np.ndarray:
+def calibration_set(train_images: np.ndarray, seed: int, scaling: InputScaling) -> np.ndarray:
     """Up to MAX_CALIBRATION training images, drawn by seed, as float model inputs."""
     rng = np.random.default_rng(seed)
     pick = rng.permutation(len(train_images))[:MAX_CALIBRATION]
-    return to_float(train_images[np.sort(pick)])
+    return scaling.apply(train_images[np.sort(pick)])
 
 
 def write_test_set(stage: Path, images: np.ndarray, labels: np.ndarray) -> dict:
@@ -102,12 +97,13 @@ def _describe(fmt: str, record: dict) -> str:
 
 
 def export_model(stage: Path, model_id: str, model, formats: list[str], calibration: np.ndarray,
-                 test_images: np.ndarray, log: Log = _quiet) -> dict:
-    """Every requested format of one model, each checked on the uint8 test images (n, H, W):
-    {format: record}."""
+                 test_images: np.ndarray, scaling: InputScaling, log: Log = _quiet) -> dict:
+    """Every requested format of one model, each checked on the uint8 test images (n, H, W)
+    scaled by `scaling`: {format: record}."""
     ctx = ExportContext(model_id=model_id, model=model, model_b1=batch1_model(model),
-                        bundle_dir=stage, model_dir=model_id, calibration=calibration)
-    reference = reference_outputs(model, to_float(test_images))
+                        bundle_dir=stage, model_dir=model_id, calibration=calibration,
+                        scaling=scaling)
+    reference = reference_outputs(model, scaling.apply(test_images))
     artifacts = {}
     for fmt in formats:
         artifacts[fmt] = export_format(fmt, ctx, test_images, reference)
@@ -115,7 +111,8 @@ def export_model(stage: Path, model_id: str, model, formats: list[str], calibrat
     return artifacts
 
 
-def manifest_head(name: str, dataset: dict, input_shape: tuple[int, ...], test_set: dict) -> dict:
+def manifest_head(name: str, dataset: dict, input_shape: tuple[int, ...], test_set: dict,
+                  scaling: InputScaling) -> dict:
     """The manifest's fields before its models."""
     return {
         "schema_version": SCHEMA_VERSION,
@@ -124,7 +121,7 @@ def manifest_head(name: str, dataset: dict, input_shape: tuple[int, ...], test_s
         "parent": None,
         "dataset": dataset,
         "input": {"shape": [int(d) for d in input_shape], "dtype": "float32",
-                  "scale": INPUT_SCALE},
+                  **scaling.as_dict()},
         "test_set": test_set,
     }
 

@@ -12,6 +12,8 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from fer_edge_harness.inputs import InputScaling
+
 
 class UnsupportedExport(Exception):
     """This format cannot be made on this machine (a tool is missing); the reason says why."""
@@ -30,7 +32,9 @@ class ExportContext:
     model_dir: str
     """Folder of this model's files, relative to `bundle_dir` (forward slashes)."""
     calibration: np.ndarray
-    """float32 (n, H, W, 1) training images in [0, 1]: int8 calibration data."""
+    """float32 (n, H, W, 1) training images through `scaling`: int8 calibration data."""
+    scaling: InputScaling = field(default_factory=InputScaling)
+    """uint8 -> float input, as the model was trained and as the manifest records it."""
     built: dict[str, Path] = field(default_factory=dict)
     """Formats built so far for this model -> absolute artifact path."""
 

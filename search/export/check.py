@@ -11,6 +11,8 @@ from pathlib import Path
 
 import numpy as np
 
+from fer_edge_harness.inputs import InputScaling
+
 # (min top-1 agreement with Keras, max abs output difference or None) per precision.
 TOLERANCES: dict[str, tuple[float, float | None]] = {
     "fp32": (0.99, 1e-4),
@@ -28,17 +30,16 @@ def reference_outputs(model, images: np.ndarray, batch: int = 256) -> np.ndarray
 
 
 def backend_outputs(backend_name: str, artifact_format: str, path: Path,
-                    images: np.ndarray) -> tuple[np.ndarray, dict]:
+                    images: np.ndarray, scaling: InputScaling) -> tuple[np.ndarray, dict]:
     """Class scores of uint8 images (n, H, W) through the harness backend a board would use
     (same loading, input scaling, int8 quantization and dequantization; OpenVINO at an explicit
     f32 on the CPU), on one thread; and what the backend reports of itself."""
-    from fer_edge.search.export.assemble import INPUT_SCALE
     from fer_edge_harness.backends import create_backend
     from fer_edge_harness.backends.base import LoadOptions
 
     backend = create_backend(backend_name)
     try:
-        backend.load(path, LoadOptions(threads=1, input_scale=INPUT_SCALE,
+        backend.load(path, LoadOptions(threads=1, input_scaling=scaling,
                                        input_shape=(*images.shape[1:], 1),
                                        artifact_format=artifact_format))
         outputs = backend.predict_batch(images).astype(np.float32)
@@ -72,9 +73,10 @@ def compare(reference: np.ndarray, outputs: np.ndarray, precision: str) -> tuple
 
 
 def check_artifact(backend_name: str, artifact_format: str, path: Path, images: np.ndarray,
-                   reference: np.ndarray, precision: str) -> tuple[dict, str | None]:
+                   reference: np.ndarray, precision: str,
+                   scaling: InputScaling) -> tuple[dict, str | None]:
     """Run one artifact on the uint8 test images and compare it with the Keras outputs."""
-    outputs, facts = backend_outputs(backend_name, artifact_format, path, images)
+    outputs, facts = backend_outputs(backend_name, artifact_format, path, images, scaling)
     record, problem = compare(reference, outputs, precision)
     record.update({"precision": precision, **facts})
     return record, problem

@@ -20,6 +20,7 @@ from fer_edge.errors import UserInputError
 from fer_edge.search.export import assemble
 from fer_edge.search.export.registry import plan_formats
 from fer_edge_harness.bundle import sha256_file
+from fer_edge_harness.inputs import InputScaling
 
 SUFFIXES = (".keras", ".h5", ".hdf5")
 
@@ -123,7 +124,8 @@ def import_external(model_path, classes: list[str], data_spec: str, out_dir,
               "test": len(test_labels)}
     with assemble.staged(out_dir, force) as stage:
         test_set = assemble.write_test_set(stage, test_images, test_labels)
-        calibration = assemble.calibration_set(train_images, seed=0)
+        scaling = InputScaling()  # an external model's own scaling is unknown: uint8 / 255
+        calibration = assemble.calibration_set(train_images, 0, scaling)
         model_id = "ext-" + assemble.safe_id(path.stem)
         record = _dataset_record(split, data_spec, classes, mapping, counts)
         for key, what in (("dropped_classes", "dataset classes the model lacks (images dropped)"),
@@ -132,11 +134,11 @@ def import_external(model_path, classes: list[str], data_spec: str, out_dir,
                 log(f"note: {what}: {', '.join(record[key])}")
         log(f"{model_id} ({path.name}, input {hw[0]}x{hw[1]}): {', '.join(plan)}")
         artifacts = assemble.export_model(stage, model_id, model, plan, calibration,
-                                          test_images, log)
+                                          test_images, scaling, log)
         params, flops = count_params_flops(model)
         config = {"external": {"source": path.name, "sha256": sha256_file(path),
                                "input_shape": [*hw, 1], "classes": classes}}
-        manifest = assemble.manifest_head(out_dir.name, record, (*hw, 1), test_set)
+        manifest = assemble.manifest_head(out_dir.name, record, (*hw, 1), test_set, scaling)
         manifest["models"] = [{"id": model_id, "config": config, "params": params,
                                "flops": flops, "val_accuracy": None, "artifacts": artifacts}]
         return assemble.finish(stage, out_dir, manifest)

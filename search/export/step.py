@@ -74,7 +74,7 @@ def _make(fmt: str, ctx: ExportContext, test_images: np.ndarray,
         return output, record
     try:
         check, problem = check_artifact(exporter.runtime, fmt, output.path, test_images,
-                                        reference, exporter.precision)
+                                        reference, exporter.precision, ctx.scaling)
     except Exception as exc:
         raise RuntimeError(f"built, but {exporter.runtime} could not run it: "
                            f"{short_reason(exc)}") from exc

@@ -18,7 +18,8 @@ MAX_CALIBRATION = 200
 
 
 def representative(images: np.ndarray) -> Iterator[list[np.ndarray]]:
-    """Yield batch-1 float32 inputs in [0, 1], the same scaling the model was trained on."""
+    """Yield batch-1 float32 inputs, already scaled as the model was trained (its
+    InputScaling)."""
     for image in images[:MAX_CALIBRATION]:
         yield [image[np.newaxis].astype(np.float32)]
 

@@ -9,6 +9,7 @@ from fer_edge.errors import UserInputError
 from fer_edge.search.export import assemble
 from fer_edge.search.export.registry import plan_formats
 from fer_edge.search.trial_store import read_top
+from fer_edge_harness.inputs import InputScaling
 
 
 def read_json(path: Path, what: str):
@@ -42,6 +43,17 @@ def load_split(run: dict, run_json: Path):
         raise UserInputError(run_json, f"class names {expected} differ from the dataset's "
                              f"{list(dataset.class_names)} (did the data change?)")
     return split
+
+
+def run_input_scaling(run: dict, run_json: Path) -> InputScaling:
+    """The input scaling the run trained with (run.json `input`); runs from before it was
+    recorded trained on uint8 / 255."""
+    if "input" not in run:
+        return InputScaling()
+    try:
+        return InputScaling.from_manifest(run["input"])
+    except (KeyError, TypeError, ValueError) as exc:
+        raise UserInputError(run_json, f"input: {exc} ({run['input']!r})") from None
 
 
 def dataset_record(split, data: dict) -> dict:
@@ -104,16 +116,17 @@ def write_bundle(run_dir, top_k: int, out_dir, formats: list[str] | None = None,
         test_images, test_labels = split.part("test")
         test_set = assemble.write_test_set(stage, test_images, test_labels)
         train_images, _ = split.part("train")
-        calibration = assemble.calibration_set(train_images, int(run.get("seed", 0)))
+        scaling = run_input_scaling(run, run_dir / "run.json")
+        calibration = assemble.calibration_set(train_images, int(run.get("seed", 0)), scaling)
         models = []
         for row in rows:
             log(f"{model_id(row)} (rank {row.get('rank')}): {', '.join(plan)}")
             model = load_trained(run_dir / row["model_path"])
             artifacts = assemble.export_model(stage, model_id(row), model, plan, calibration,
-                                              test_images, log)
+                                              test_images, scaling, log)
             models.append(model_entry(row, artifacts))
         manifest = assemble.manifest_head(out_dir.name, dataset_record(split, run["data"]),
-                                          model.input_shape[1:], test_set)
+                                          model.input_shape[1:], test_set, scaling)
         manifest["source"] = {"run_dir": str(run_dir), "top_k": top_k}
         manifest["models"] = models
         return assemble.finish(stage, out_dir, manifest)

@@ -8,18 +8,24 @@ times (one batch-1 inference, output read back to the host), and backends never 
 
 import numpy as np
 
+from fer_edge_harness.inputs import InputScaling
+
 
 class BackendUnavailable(Exception):
     """This runtime (or its accelerator) cannot be used here; the message says why."""
 
 
 class LoadOptions(object):
-    """What a backend needs besides the artifact: threads, input scaling and device choices."""
+    """What a backend needs besides the artifact: threads, input scaling and device choices.
 
-    def __init__(self, threads, input_scale, input_shape, artifact_format, artifact_sha256=None,
+    `input_scaling` is the bundle's InputScaling (a bare number is a scale with no offset)."""
+
+    def __init__(self, threads, input_scaling, input_shape, artifact_format, artifact_sha256=None,
                  model_id=None, openvino_device="CPU", cache_dir=None):
         self.threads = int(threads)
-        self.input_scale = float(input_scale)
+        if not isinstance(input_scaling, InputScaling):
+            input_scaling = InputScaling(input_scaling)
+        self.input_scaling = input_scaling
         self.input_shape = tuple(int(d) for d in input_shape)  # (H, W, 1)
         self.artifact_format = artifact_format
         self.artifact_sha256 = artifact_sha256
@@ -72,14 +78,6 @@ class Backend(object):
 
     def close(self):
         """Release the runtime's objects (the next load may be another model)."""
-
-
-def float_nhwc(x_uint8, scale):
-    """uint8 (1, H, W[, 1]) -> float32 (1, H, W, 1) scaled as the model was trained."""
-    x = np.asarray(x_uint8)
-    if x.ndim == 3:
-        x = x[..., np.newaxis]
-    return np.ascontiguousarray(x.astype(np.float32) * np.float32(scale))
 
 
 def quantize(x_float, scale, zero_point, dtype):

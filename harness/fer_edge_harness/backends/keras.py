@@ -8,7 +8,6 @@ recorded is the one TensorFlow reports after trying to set it.
 from fer_edge_harness.backends.base import (
     Backend,
     BackendUnavailable,
-    float_nhwc,
     module_version,
     short_error,
 )
@@ -57,7 +56,7 @@ class KerasBackend(Backend):
     def load(self, artifact_path, options):
         tf = self._tf
         self.threads = self._set_threads(options.threads)
-        self._scale = options.input_scale
+        self._scaling = options.input_scaling
         self._model = self._keras.models.load_model(str(artifact_path), compile=False)
         model = self._model
         spec = tf.TensorSpec([1] + list(options.input_shape), tf.float32)
@@ -68,7 +67,7 @@ class KerasBackend(Backend):
         self._forward = tf.function(forward, input_signature=[spec])
 
     def prepare(self, x_uint8):
-        return self._tf.constant(float_nhwc(x_uint8, self._scale))
+        return self._tf.constant(self._scaling.apply(x_uint8))
 
     def infer(self, prepared):
         return self._forward(prepared).numpy()

@@ -8,7 +8,6 @@ default is every core (stack.md pitfall 4). The input is bound once as an OrtVal
 from fer_edge_harness.backends.base import (
     Backend,
     BackendUnavailable,
-    float_nhwc,
     module_version,
     short_error,
 )
@@ -44,14 +43,14 @@ class OnnxRuntimeBackend(Backend):
         self._session = ort.InferenceSession(str(artifact_path), sess_options=settings,
                                              providers=["CPUExecutionProvider"])
         self.threads = options.threads
-        self._scale = options.input_scale
+        self._scaling = options.input_scaling
         self._shape = [1] + list(options.input_shape)
         self._input_name = self._session.get_inputs()[0].name
         self._binding = self._session.io_binding()
         self._binding.bind_output(self._session.get_outputs()[0].name)
 
     def prepare(self, x_uint8):
-        x = float_nhwc(x_uint8, self._scale).reshape(self._shape)
+        x = self._scaling.apply(x_uint8).reshape(self._shape)
         return self._ort.OrtValue.ortvalue_from_numpy(x)
 
     def infer(self, prepared):

@@ -9,7 +9,6 @@ a static [1, H, W, 1] input (pitfall 7), latency hint with one stream, one reusa
 from fer_edge_harness.backends.base import (
     Backend,
     BackendUnavailable,
-    float_nhwc,
     short_error,
 )
 
@@ -85,7 +84,7 @@ class OpenvinoBackend(Backend):
     def load(self, artifact_path, options):
         self.artifact_format = options.artifact_format
         self._device = options.openvino_device
-        self._scale = options.input_scale
+        self._scaling = options.input_scaling
         model = self._core.read_model(str(artifact_path))
         model.reshape([1] + list(options.input_shape))
         config = self.device_config(self._device, options.threads)
@@ -103,7 +102,7 @@ class OpenvinoBackend(Backend):
     def prepare(self, x_uint8):
         # Bound to the request here, outside the timed call, as benchmark_app binds its inputs
         # before its loop; infer() rebinds only when handed another prepared input.
-        tensor = self._Tensor(float_nhwc(x_uint8, self._scale))
+        tensor = self._Tensor(self._scaling.apply(x_uint8))
         self._request.set_input_tensor(tensor)
         self._bound = tensor
         return tensor

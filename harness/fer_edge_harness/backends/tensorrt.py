@@ -12,7 +12,6 @@ import re
 from fer_edge_harness.backends.base import (
     Backend,
     BackendUnavailable,
-    float_nhwc,
     module_version,
     short_error,
 )
@@ -102,7 +101,7 @@ class TensorrtBackend(Backend):
         runtime = trt.Runtime(self._logger)
         self._engine = runtime.deserialize_cuda_engine(self._engine_bytes(artifact_path, options))
         self._context = self._engine.create_execution_context()
-        self._scale = options.input_scale
+        self._scaling = options.input_scaling
         self._buffers = {}  # name -> (host array, device allocation, pointer, is_input)
         engine = self._engine
         if hasattr(engine, "num_io_tensors"):
@@ -129,7 +128,7 @@ class TensorrtBackend(Backend):
     def prepare(self, x_uint8):
         host = self._buffers[self._input][0]
         prepared = self._memory.host(host.shape, host.dtype)
-        prepared[...] = float_nhwc(x_uint8, self._scale).reshape(host.shape)
+        prepared[...] = self._scaling.apply(x_uint8).reshape(host.shape)
         return prepared
 
     def infer(self, prepared):

@@ -11,7 +11,6 @@ from fer_edge_harness.backends.base import (
     Backend,
     BackendUnavailable,
     dequantize,
-    float_nhwc,
     module_version,
     quantize,
     short_error,
@@ -91,7 +90,7 @@ class TfliteBackend(Backend):
 
     def load(self, artifact_path, options):
         self.threads = options.threads
-        self._scale = options.input_scale
+        self._scaling = options.input_scaling
         self._interpreter = self._runtime.Interpreter(
             model_path=str(artifact_path), num_threads=options.threads,
             experimental_delegates=self.delegates())
@@ -100,7 +99,7 @@ class TfliteBackend(Backend):
         self._output = self._interpreter.get_output_details()[0]
 
     def prepare(self, x_uint8):
-        x = float_nhwc(x_uint8, self._scale).reshape(self._input["shape"])
+        x = self._scaling.apply(x_uint8).reshape(self._input["shape"])
         if self._input["dtype"] != np.float32:
             scale, zero_point = self._input["quantization"]
             x = quantize(x, scale, zero_point, self._input["dtype"])

@@ -1,0 +1,30 @@
+"""Training settings the benchmarks compare: the recipe before issue 12 and each choice undone.
+
+`OLD_RECIPE` is what stage 1 trained with before the recipe (Keras's Glorot initialisation,
+inputs uint8 / 255, Adam at a constant 3e-4, no augmentation, early stopping from epoch 3 with
+patience 5), as TrainSettings fields that differ from today's defaults.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+OLD_RECIPE: dict[str, Any] = {
+    "learning_rate": 3e-4, "schedule": "constant", "warmup_epochs": 0, "init": "glorot_uniform",
+    "standardize": False, "shift_px": 0, "flip": False, "patience": 5, "min_epochs": 3,
+}
+
+# The ablation's variants: TrainSettings fields changed from the recipe (the defaults).
+VARIANTS: dict[str, dict[str, Any]] = {
+    "recipe": {},
+    "glorot-init": {"init": "glorot_uniform"},
+    "no-standardize": {"standardize": False},
+    "constant-lr": {"schedule": "constant"},
+    "no-warmup": {"warmup_epochs": 0},
+    "no-shift": {"shift_px": 0},
+    "no-flip": {"flip": False},
+    "no-augment": {"shift_px": 0, "flip": False},
+    "no-early-stop": {"patience": 10_000},
+    "old-recipe": OLD_RECIPE,
+    "old-recipe-1e-3": {**OLD_RECIPE, "learning_rate": 1e-3},
+}
