@@ -11,7 +11,7 @@ import sys
 
 import typer
 
-from fer_edge.errors import UserInputError
+from fer_edge_core.errors import UserInputError
 
 app = typer.Typer(
     name="fer-edge",

@@ -4,8 +4,8 @@ import itertools
 
 import pytest
 
-from fer_edge.merge import fitness
-from fer_edge.merge.pareto import pareto_front
+from fer_edge_merge import fitness
+from fer_edge_merge.pareto import pareto_front
 
 
 def test_fit_pdp_matches_the_papers_table_4():

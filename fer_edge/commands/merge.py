@@ -24,8 +24,8 @@ def register(app: typer.Typer) -> None:
         Ranks are within each device label (1 = best). The same model and backend measured
         twice on one board: the file with the later JSON datetime wins, with a warning.
         """
-        from fer_edge.merge.ranking import merge_results, read_ranking
-        from fer_edge.merge.tables import boards, decision_fitness
+        from fer_edge_merge.ranking import merge_results, read_ranking
+        from fer_edge_merge.tables import boards, decision_fitness
 
         path = merge_results(results, out, bundles=bundle or [])
         rows = read_ranking(out).rows

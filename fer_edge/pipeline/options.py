@@ -11,7 +11,7 @@ from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
 from typing import Any
 
-from fer_edge.errors import UserInputError
+from fer_edge_core.errors import UserInputError
 
 # The backends a plain x86-64 host has (design.md, "Backends"): LiteRT fp32 and int8, ONNX
 # Runtime, OpenVINO on the CPU, Keras as the training framework's reference.

@@ -14,8 +14,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from fer_edge.errors import UserInputError
 from fer_edge.pipeline.options import NO_SENSOR
+from fer_edge_core.errors import UserInputError
 
 SENSORS_MODULE = "fer_edge_harness.sensors"
 
