@@ -1,7 +1,7 @@
 """The paper's tables from ranking rows: Table 2 (per-board statistics), Table 3 (best model per
 board under each fitness), Table 4 (baselines), and the final choice per board. Pure functions.
 
-Models whose config is `external` (imported baselines, design.md "Contracts") appear only in
+Models whose config is `external` (imported baselines, README "Contracts") appear only in
 Table 4; the other tables describe the searched models, as the paper's do.
 """
 

@@ -12,7 +12,8 @@ INPUT_NAME = "input"
 
 
 class OnnxExporter(Exporter):
-    """tf2onnx keeps the batch dynamic unless told (stack.md pitfall 7): the signature fixes it."""
+    """tf2onnx keeps the batch dynamic unless told (docs/runtimes.md, pitfall 7): the
+    signature fixes it."""
 
     format = "onnx"
     precision = "fp32"
