@@ -5,7 +5,7 @@ real `fer-edge search` into OUT/ARM/seedS (resumable: a killed benchmark run aga
 and scores every trial on the test part too. Arms: `tpe` and `random` with the training recipe
 (TrainSettings' defaults), and `old-tpe`, TPE with the recipe from before (benchmarks/recipes.py).
 It prints and writes a Markdown table: trials at chance (benchmarks' definition in
-fer_edge.search.chance), best and median validation and test accuracy, seconds and epochs a
+fer_edge_search.chance), best and median validation and test accuracy, seconds and epochs a
 trial; then TPE's best against random search's best, seed by seed.
 
 Run (speed is measured here, never asserted in a test):
@@ -36,9 +36,9 @@ ARMS: dict[str, tuple[str, dict[str, Any]]] = {
 
 def run_arm(args: argparse.Namespace, arm: str, seed: int) -> list[dict[str, Any]]:
     """Run (or resume) one search; every finished trial's result with its test accuracy."""
-    from fer_edge.search.algorithm import SearchSettings
-    from fer_edge.search.datasets.base import SplitSpec
-    from fer_edge.search.runner import run_search
+    from fer_edge_search.algorithm import SearchSettings
+    from fer_edge_search.datasets.base import SplitSpec
+    from fer_edge_search.runner import run_search
 
     algorithm, train_options = ARMS[arm]
     out = args.out / arm / f"seed{seed}"
@@ -52,10 +52,10 @@ def score_trials(run_dir: Path) -> list[dict[str, Any]]:
     """Each ok trial of a finished run: its result.json plus test accuracy and at-chance flag."""
     import keras
 
-    from fer_edge.search.chance import at_chance
-    from fer_edge.search.export.writer import load_split, run_input_scaling
-    from fer_edge.search.train import accuracy_percent
-    from fer_edge.search.trial_store import RunStore, done_tids
+    from fer_edge_search.chance import at_chance
+    from fer_edge_search.export.writer import load_split, run_input_scaling
+    from fer_edge_search.train import accuracy_percent
+    from fer_edge_search.trial_store import RunStore, done_tids
 
     store = RunStore(run_dir)
     run = json.loads(store.run_json.read_text())

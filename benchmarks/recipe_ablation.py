@@ -49,8 +49,8 @@ def left_chance_epoch(val_acc: list[float], chance: float) -> int | None:
 def run_one(name: str, variant: str, split: Any, epochs: int, seed: int,
             overrides: dict[str, Any]) -> dict[str, Any]:
     """Train CONFIGS[name] under VARIANTS[variant] (then `overrides`); accuracies in percent."""
-    from fer_edge.search.chance import chance_threshold
-    from fer_edge.search.train import TrainSettings, accuracy_percent, input_scaling, train_config
+    from fer_edge_search.chance import chance_threshold
+    from fer_edge_search.train import TrainSettings, accuracy_percent, input_scaling, train_config
 
     settings = replace(TrainSettings(epochs=epochs), **{**VARIANTS[variant], **overrides})
     train, val, test = split.part("train"), split.part("val"), split.part("test")
@@ -126,8 +126,8 @@ def parse_overrides(items: list[str]) -> dict[str, Any]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from fer_edge.search.datasets import load_dataset, split_dataset
-    from fer_edge.search.datasets.base import SplitSpec
+    from fer_edge_search.datasets import load_dataset, split_dataset
+    from fer_edge_search.datasets.base import SplitSpec
 
     args = parse_args(sys.argv[1:] if argv is None else argv)
     split = split_dataset(load_dataset(args.data), SplitSpec(rule=args.split))

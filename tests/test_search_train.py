@@ -10,11 +10,11 @@ import pytest
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-from fer_edge.search.augment import training_batches
-from fer_edge.search.chance import at_chance, chance_level, chance_threshold
-from fer_edge.search.model import build_model
-from fer_edge.search.train import TrainSettings, input_scaling, learning_rate, train_config
 from fer_edge_harness.inputs import InputScaling
+from fer_edge_search.augment import training_batches
+from fer_edge_search.chance import at_chance, chance_level, chance_threshold
+from fer_edge_search.model import build_model
+from fer_edge_search.train import TrainSettings, input_scaling, learning_rate, train_config
 
 SMALL = {"blocks": 2, "kernels": [4, 8], "fc1": 16, "fc2": 8, "dropout1": 0.1, "dropout2": 0.1}
 
@@ -109,7 +109,7 @@ def test_input_scaling_follows_the_standardize_setting():
 def test_a_four_block_model_leaves_chance_in_a_few_epochs():
     """The case that stayed at chance before the recipe: a thin four-block model without batch
     norm. With the recipe it learns within 6 epochs on a small synthetic set."""
-    from fer_edge.search.datasets import SplitSpec, load_dataset, split_dataset
+    from fer_edge_search.datasets import SplitSpec, load_dataset, split_dataset
 
     split = split_dataset(load_dataset("synthetic:n=700,identities=140"), SplitSpec())
     config = {"blocks": 4, "kernels": [10, 20, 36, 48], "fc1": 100, "fc2": 80,
