@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: setup demo test test-fast lint bench-fidelity bench-trial clean
+.PHONY: setup demo test test-fast lint bench-fidelity bench-trial bench-search bench-recipe clean
 
 setup: $(STAMP)
 
@@ -45,6 +45,17 @@ bench-fidelity: setup
 ## Cost of one stage-1 trial and trials per hour.
 bench-trial: setup
 	$(BIN)/python -m pytest benchmarks/bench_trial.py --benchmark-only
+
+## Stage 1 at one trial budget: trials at chance, best and median accuracy, TPE vs random
+## search over 3 seeds, the recipe before and after (benchmarks/search-results.md).
+bench-search: setup
+	$(BIN)/python benchmarks/bench_search.py --out runs/bench-search \
+		--md benchmarks/search-results.md
+
+## What each choice of the training recipe changes (benchmarks/recipe-ablation.md).
+bench-recipe: setup
+	$(BIN)/python benchmarks/recipe_ablation.py --out runs/recipe-ablation.json \
+		--md benchmarks/recipe-ablation.md
 
 clean:
 	rm -rf $(VENV) runs .pytest_cache

@@ -134,6 +134,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(sys.argv[1:] if argv is None else argv)
+    load_start = os.getloadavg()[0]
     results: dict[str, dict[int, list[dict[str, Any]]]] = {}
     for arm in args.arms.split(","):
         for seed in (int(s) for s in args.seeds.split(",")):
@@ -141,7 +142,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{arm} seed {seed}: done, load average {os.getloadavg()[0]:.1f}", flush=True)
     (args.out / "scored.json").write_text(json.dumps(results, indent=1))
     head = (f"{args.data} ({args.split} split), {args.trials} trials of at most {args.epochs} "
-            f"epochs per search, seeds {args.seeds}")
+            f"epochs per search, seeds {args.seeds}; load average {load_start:.1f} at the start, "
+            f"{os.getloadavg()[0]:.1f} at the end (seconds a trial grow with it)")
     text = f"{head}\n\n{tables(results)}\n"
     print(text)
     if args.md:

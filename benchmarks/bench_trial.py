@@ -3,7 +3,9 @@
 One trial is what `fer-edge search` does per step: TPE suggests a configuration from the default
 space, it is trained on the default `synthetic` dataset (subject split) for at most EPOCHS epochs
 with early stopping, and its model, result.json and trials.pkl are written. Each round is a new
-trial (a new configuration), so the spread reflects the space's spread of model sizes.
+trial (a new configuration), so the spread reflects the space's spread of model sizes. Run once
+with the training recipe and once with the recipe from before it (benchmarks/recipes.py): the
+same seeds give both the same configurations (the first trials are TPE's random start-up).
 
 Run (not part of the test suite; speed is never asserted):
     .venv/bin/python -m pytest benchmarks/bench_trial.py --benchmark-only
@@ -13,13 +15,18 @@ from __future__ import annotations
 
 import os
 
+import pytest
+
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+from recipes import OLD_RECIPE
 
 EPOCHS = 5
 ROUNDS = 4
 
 
-def test_one_trial(benchmark, tmp_path, capsys):
+@pytest.mark.parametrize("recipe", ["recipe", "old-recipe"])
+def test_one_trial(benchmark, tmp_path, capsys, recipe):
     from hyperopt import Trials
 
     from fer_edge_search.datasets import load_dataset, split_dataset
@@ -31,7 +38,7 @@ def test_one_trial(benchmark, tmp_path, capsys):
 
     space = load_space()
     data = split_dataset(load_dataset("synthetic"), SplitSpec(rule="subject"))
-    settings = TrainSettings(epochs=EPOCHS)
+    settings = TrainSettings(epochs=EPOCHS, **(OLD_RECIPE if recipe == "old-recipe" else {}))
     history, store, results = Trials(), RunStore(tmp_path), []
 
     def one_trial() -> None:
@@ -40,6 +47,7 @@ def test_one_trial(benchmark, tmp_path, capsys):
     benchmark.pedantic(one_trial, rounds=ROUNDS, iterations=1, warmup_rounds=0)
     mean_s = benchmark.stats.stats.mean
     benchmark.extra_info.update({
+        "recipe": recipe, "load_average": os.getloadavg(),
         "epochs_max": EPOCHS, "n_train": len(data.train_idx), "n_val": len(data.val_idx),
         "trials_per_hour": round(3600 / mean_s, 1),
         "epochs_run": [r["epochs_run"] for r in results],
@@ -47,8 +55,9 @@ def test_one_trial(benchmark, tmp_path, capsys):
         "params": [r["params"] for r in results],
         "val_accuracy": [round(r["val_accuracy"], 2) for r in results]})
     with capsys.disabled():
-        print(f"\none trial (synthetic, {len(data.train_idx)} train images, <= {EPOCHS} epochs, "
-              f"early stopping): mean {mean_s:.1f} s -> {3600 / mean_s:.0f} trials per hour")
+        print(f"\none trial ({recipe}; synthetic, {len(data.train_idx)} train images, <= {EPOCHS} "
+              f"epochs, early stopping): mean {mean_s:.1f} s -> {3600 / mean_s:.0f} trials per "
+              f"hour (load average {os.getloadavg()[0]:.1f})")
         for r in results:
             print(f"  blocks {r['config']['blocks']} params {r['params']:>7,} "
                   f"epochs {r['epochs_run']} train {r['train_seconds']:.1f} s "

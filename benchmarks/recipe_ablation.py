@@ -6,9 +6,10 @@ and the old recipe, on one dataset and split; prints a Markdown table of train /
 test accuracy, the epoch at which validation accuracy first left chance, epochs run and
 seconds per epoch, and writes every run (with its per-epoch history) as JSON.
 
+By default on the data and epochs of `make demo` (fer_edge.pipeline.options.DemoOptions).
 Run (speed is measured here, never asserted in a test):
-    .venv/bin/python benchmarks/recipe_ablation.py --data synthetic:n=2800,identities=280 \\
-        --epochs 30 --out benchmarks/recipe-ablation.json
+    .venv/bin/python benchmarks/recipe_ablation.py --out runs/recipe-ablation.json \\
+        --md benchmarks/recipe-ablation.md      (`make bench-recipe`)
 """
 
 from __future__ import annotations
@@ -100,16 +101,20 @@ def table(runs: list[dict[str, Any]]) -> str:
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
+    from fer_edge.pipeline.options import DemoOptions
+
+    demo = DemoOptions()  # by default, the data and epochs `make demo` trains with
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--data", default="synthetic:n=2800,identities=280")
-    parser.add_argument("--split", default="subject", choices=("subject", "random"))
-    parser.add_argument("--epochs", type=int, default=30)
+    parser.add_argument("--data", default=demo.data)
+    parser.add_argument("--split", default=demo.split, choices=("subject", "random"))
+    parser.add_argument("--epochs", type=int, default=demo.epochs)
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--configs", default=",".join(CONFIGS))
+    parser.add_argument("--configs", default="2b-16/32,4b-thin,4b-wide")
     parser.add_argument("--variants", default=",".join(VARIANTS))
     parser.add_argument("--set", action="append", default=[], metavar="FIELD=VALUE",
                         help="a TrainSettings field set on top of every variant (repeatable)")
     parser.add_argument("--out", type=Path, help="JSON file of every run (rewritten after each)")
+    parser.add_argument("--md", type=Path, help="also write the tables here (Markdown)")
     return parser.parse_args(argv)
 
 
@@ -146,7 +151,13 @@ def main(argv: list[str] | None = None) -> int:
             if args.out:
                 meta["load_average_end"] = os.getloadavg()
                 args.out.write_text(json.dumps({"meta": meta, "runs": runs}, indent=1))
-    print(table(runs))
+    load = meta["load_average_start"][0]
+    text = (f"{args.data} ({args.split} split, {meta['n_train']} training images), at most "
+            f"{args.epochs} epochs, seed {args.seed}; load average {load:.1f} at the start"
+            f"\n\n{table(runs)}\n")
+    print(text)
+    if args.md:
+        args.md.write_text(text)
     return 0
 
 

@@ -85,7 +85,7 @@ def test_real_tiny_search_writes_the_run_folder(tmp_path, space_file, monkeypatc
     assert run["data"]["split"]["rule"] == "subject" and run["data"]["last_frames"] == 1
     assert run["space"] == TINY_SPACE and run["epochs"] == 2 and run["seed"] == 0
     assert run["class_names"][0] == "anger" and run["input_shape"] == [48, 48, 1]
-    assert run["search"] == {"algorithm": "tpe", "startup_trials": 20}
+    assert run["search"] == {"algorithm": "tpe", "startup_trials": 10}
     assert run["train"]["init"] == "he_uniform" and run["train"]["schedule"] == "cosine"
     assert run["input"]["offset"] < 0 < run["input"]["scale"]
     results = [json.loads((out / f"trials/{t}/result.json").read_text()) for t in (0, 1)]

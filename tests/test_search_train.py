@@ -39,7 +39,7 @@ def test_warmup_then_cosine_to_zero():
     constant = learning_rate(TrainSettings(epochs=10, schedule="constant"), 320)
     assert constant == TrainSettings.learning_rate
     no_warmup = learning_rate(TrainSettings(epochs=10, warmup_epochs=0), 320)
-    assert float(no_warmup(0)) == pytest.approx(1e-3)
+    assert float(no_warmup(0)) == pytest.approx(TrainSettings.learning_rate)
     with pytest.raises(ValueError, match="unknown learning-rate schedule"):
         learning_rate(TrainSettings(epochs=3, schedule="step"), 320)
 

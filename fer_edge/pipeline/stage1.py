@@ -25,6 +25,17 @@ def finished_trials(run_dir: Path) -> int:
         return 0  # run_search says what is wrong with the folder
 
 
+def startup_note(trials: int) -> str:
+    """Said when every trial is one of TPE's random start-up draws (a small demo's case)."""
+    from fer_edge_search.algorithm import SearchSettings
+
+    startup = SearchSettings().startup_trials
+    if trials > startup:
+        return ""
+    return (f" TPE draws its first {startup} trials at random, so these {trials} are a random "
+            "search; a longer search (--trials) lets TPE model the results.")
+
+
 def search(opts: DemoOptions, paths: DemoPaths, ui: DemoConsole,
            record: DemoRecord) -> list[dict[str, Any]]:
     """Run (or resume) the search to `opts.trials` trials; its top `opts.stage1_top` rows."""
@@ -34,7 +45,8 @@ def search(opts: DemoOptions, paths: DemoPaths, ui: DemoConsole,
     epochs = f"{opts.epochs} epoch{'s' * (opts.epochs != 1)}"
     ui.header("Stage 1: search", f"Hyperopt TPE over the VGG-like space: {opts.trials} trials "
               f"of at most {epochs} on {opts.data} ({opts.split} split), fitness = "
-              f"validation accuracy; the top {opts.stage1_top} go on to stage 2.")
+              f"validation accuracy; the top {opts.stage1_top} go on to stage 2."
+              + startup_note(opts.trials))
     with record.step("stage 1", "search") as step:
         before = finished_trials(paths.run_dir)
         if before >= opts.trials:

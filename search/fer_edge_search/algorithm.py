@@ -1,8 +1,10 @@
 """Which Hyperopt algorithm suggests the next configuration: TPE (the paper's) or random search.
 
 Random search is here as the baseline TPE has to beat (`make bench-search`). TPE draws its first
-`startup_trials` suggestions at random before it models the results; Hyperopt's default is 20,
-which leaves a search of 20 trials or fewer purely random.
+`startup_trials` suggestions at random before it models the results. Hyperopt's default is 20,
+which leaves a search of 20 trials or fewer purely random; stage-1 budgets here are often that
+small (the demo, the benchmark), so the default is 10, as Optuna's TPE sampler has it
+(`n_startup_trials=10`, https://optuna.readthedocs.io/en/stable/reference/samplers/generated/optuna.samplers.TPESampler.html).
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ class SearchSettings:
     same settings)."""
 
     algorithm: str = "tpe"
-    startup_trials: int = 20
+    startup_trials: int = 10
 
     def __post_init__(self) -> None:
         if self.algorithm not in ALGORITHMS:

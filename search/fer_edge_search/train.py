@@ -42,7 +42,7 @@ class TrainSettings:
 
     epochs: int
     batch_size: int = 32
-    learning_rate: float = 1e-3
+    learning_rate: float = 2e-3
     warmup_epochs: int = 2
     schedule: str = "cosine"
     init: str = "he_uniform"
@@ -50,7 +50,7 @@ class TrainSettings:
     shift_px: int = 2
     flip: bool = True
     patience: int = 5
-    min_epochs: int = 3
+    min_epochs: int = 5
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
