@@ -3,10 +3,10 @@
 At one trial budget (same data, split, epochs and trials), for each arm and seed it runs a
 real `fer-edge search` into OUT/ARM/seedS (resumable: a killed benchmark run again continues)
 and scores every trial on the test part too. Arms: `tpe` and `random` with the training recipe
-(TrainSettings' defaults), and `old-tpe`, TPE with the recipe from before (benchmarks/recipes.py).
-It prints and writes a Markdown table: trials at chance (benchmarks' definition in
-fer_edge_search.chance), best and median validation and test accuracy, seconds and epochs a
-trial; then TPE's best against random search's best, seed by seed.
+(TrainSettings' defaults), and `old-tpe`, TPE with the recipe from before
+(benchmarks/stage1_common.py). It prints and writes a Markdown table: trials at chance (as
+fer_edge_search.chance defines it), best and median validation and test accuracy, seconds and
+epochs a trial; then TPE's best against random search's best, seed by seed.
 
 Run (speed is measured here, never asserted in a test):
     .venv/bin/python benchmarks/bench_search.py --out runs/bench-search
@@ -25,7 +25,7 @@ from typing import Any
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-from recipes import OLD_RECIPE
+from stage1_common import OLD_RECIPE, publish
 
 ARMS: dict[str, tuple[str, dict[str, Any]]] = {
     "tpe": ("tpe", {}),
@@ -145,10 +145,7 @@ def main(argv: list[str] | None = None) -> int:
             f"epochs per search, seeds {args.seeds}; load average {load_start:.1f} at the start, "
             f"{os.getloadavg()[0]:.1f} at the end (seconds a trial grow with it)")
     text = f"{head}\n\n{tables(results)}\n"
-    print(text)
-    if args.md:
-        args.md.write_text(text)
-    return 0
+    return publish(text, args.md)
 
 
 if __name__ == "__main__":

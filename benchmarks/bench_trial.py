@@ -4,7 +4,7 @@ One trial is what `fer-edge search` does per step: TPE suggests a configuration 
 space, it is trained on the default `synthetic` dataset (subject split) for at most EPOCHS epochs
 with early stopping, and its model, result.json and trials.pkl are written. Each round is a new
 trial (a new configuration), so the spread reflects the space's spread of model sizes. Run once
-with the training recipe and once with the recipe from before it (benchmarks/recipes.py): the
+with the training recipe and once with the recipe from before it (benchmarks/stage1_common.py): the
 same seeds give both the same configurations (the first trials are TPE's random start-up).
 
 Run (not part of the test suite; speed is never asserted):
@@ -19,7 +19,7 @@ import pytest
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-from recipes import OLD_RECIPE
+from stage1_common import OLD_RECIPE
 
 EPOCHS = 5
 ROUNDS = 4

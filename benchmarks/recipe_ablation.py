@@ -26,7 +26,7 @@ from typing import Any
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import numpy as np
-from recipes import VARIANTS
+from stage1_common import VARIANTS, publish
 
 CONFIGS: dict[str, dict[str, Any]] = {
     "2b-16/32": {"blocks": 2, "kernels": [16, 32], "fc1": 115, "fc2": 85,
@@ -155,10 +155,7 @@ def main(argv: list[str] | None = None) -> int:
     text = (f"{args.data} ({args.split} split, {meta['n_train']} training images), at most "
             f"{args.epochs} epochs, seed {args.seed}; load average {load:.1f} at the start"
             f"\n\n{table(runs)}\n")
-    print(text)
-    if args.md:
-        args.md.write_text(text)
-    return 0
+    return publish(text, args.md)
 
 
 if __name__ == "__main__":

@@ -80,7 +80,7 @@ def test_estimate_is_the_cost_model_arithmetic():
     costs = StepCosts(trial_s=1, epoch_s=2, search_start_s=10, bundle_start_s=5, export_s=0.5,
                       suite_start_s=1, suite_model_s=0.25, keras_start_s=4, keras_model_s=1,
                       report_s=3)
-    opts = with_overrides(DemoOptions(), trials=10, epochs=4, stage1_top=8,
+    opts = with_overrides(DemoOptions(), data="synthetic", trials=10, epochs=4, stage1_top=8,
                           backends="tflite,keras", rounds=40, warmup_rounds=10)
     estimate = estimate_seconds(opts, n_formats=3, costs=costs)
     assert estimate == {"stage 1 search": 10 + 10 * (1 + 4 * 2), "stage 1 bundle": 5 + 8 * 3 * 0.5,

@@ -1,4 +1,5 @@
-"""Training settings the benchmarks compare: the recipe before issue 12 and each choice undone.
+"""What the stage-1 benchmarks share: the training settings they compare (the recipe before
+issue 12, and the recipe with each choice undone) and how they hand over their tables.
 
 `OLD_RECIPE` is what stage 1 trained with before the recipe (Keras's Glorot initialisation,
 inputs uint8 / 255, Adam at a constant 3e-4, no augmentation, early stopping from epoch 3 with
@@ -7,6 +8,7 @@ patience 5), as TrainSettings fields that differ from today's defaults.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 OLD_RECIPE: dict[str, Any] = {
@@ -29,3 +31,11 @@ VARIANTS: dict[str, dict[str, Any]] = {
     "old-recipe": OLD_RECIPE,
     "old-recipe-1e-3": {**OLD_RECIPE, "learning_rate": 1e-3},
 }
+
+
+def publish(text: str, md: Path | None) -> int:
+    """Print a benchmark's Markdown and, when asked, write it to `md`; the exit status."""
+    print(text)
+    if md:
+        md.write_text(text)
+    return 0
