@@ -26,7 +26,7 @@ VARIANTS: dict[str, dict[str, Any]] = {
     "peak-lr-1e-3": {"learning_rate": 1e-3},
     "peak-lr-3e-3": {"learning_rate": 3e-3},
     "no-shift": {"shift_px": 0},
-    "no-flip": {"flip": False},
+    "flip": {"flip": True},
     "no-early-stop": {"patience": 10_000},
     "old-recipe": OLD_RECIPE,
     "old-recipe-1e-3": {**OLD_RECIPE, "learning_rate": 1e-3},

@@ -30,7 +30,7 @@ class DemoOptions:
     not with epochs, so the demo trains on 2,100 images of 700 people (1,470 training
     images); 20 epochs bring the slow four-block members of the space to 77-84% test accuracy
     and the others to 84-88% (benchmarks/recipe_ablation.py), 8 trials of that fill about six
-    minutes, and the top 5 are bundled (about 5 s a model for every format)."""
+    minutes, and the top 5 are bundled (about 4 s a model for every format)."""
 
     data: str = "synthetic:n=2100,identities=700"
     trials: int = 8

@@ -48,7 +48,7 @@ class TrainSettings:
     init: str = "he_uniform"
     standardize: bool = True
     shift_px: int = 2
-    flip: bool = True
+    flip: bool = False
     patience: int = 5
     min_epochs: int = 5
 
