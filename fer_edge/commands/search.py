@@ -71,6 +71,10 @@ def register(app: typer.Typer) -> None:
                                  help="Adam's peak learning rate (after warm-up; cosine "
                                  "decay to 0 at the last epoch).")] = _default(
             TrainSettings, "learning_rate"),
+        flip: Annotated[bool, typer.Option("--flip/--no-flip", help="Mirror training images "
+                        "at random (off by default: on the synthetic data, whose contempt is "
+                        "one-sided, it cost 2-3 points; see docs/training.md).")] = _default(
+            TrainSettings, "flip"),
         algorithm: Annotated[Algorithm, typer.Option("--algorithm", help="tpe (the paper's) "
                              "or random (the baseline).")] = Algorithm.tpe,
         startup_trials: Annotated[int, typer.Option("--startup-trials", min=1, help="TPE's "
@@ -81,8 +85,8 @@ def register(app: typer.Typer) -> None:
         """Stage 1: Hyperopt TPE search over the space, fitness = validation accuracy.
 
         Training recipe: He initialisation, inputs standardised on the training pixels (the
-        bundle records it), warm-up then cosine learning rate, small shifts and mirror images,
-        early stopping that waits for slow starters.
+        bundle records it), warm-up then cosine learning rate, small random shifts, early
+        stopping that waits for slow starters (docs/training.md).
 
         Each finished trial is saved before the next starts (OUT/trials/<id>/model.keras and
         result.json, OUT/trials.pkl); running the same command again resumes. Writes
@@ -95,6 +99,6 @@ def register(app: typer.Typer) -> None:
                           top, out, seed=seed, space_path=space, show_progress=not quiet,
                           search=SearchSettings(algorithm.value, startup_trials),
                           batch_size=batch_size, patience=patience,
-                          learning_rate=learning_rate)
+                          learning_rate=learning_rate, flip=flip)
         if not quiet:
             _print_top(rows, out)

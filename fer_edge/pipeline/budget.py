@@ -5,9 +5,9 @@ The costs were measured on the 2-core x86-64 machine of docs/runtimes.md (quiet,
 a trial on the default synthetic set (about 980 training images) cost about 1.2 s an epoch
 plus 1 s with the training of then; the recipe of docs/training.md costs about 12% more CPU
 time a trial (`make bench-trial`, both recipes on the same configurations, on a loaded
-machine), hence 1.35 s; a bundle about 4 s plus 0.6 s per model and format; the board suite about 0.6 s to
-start and 0.1 s per model (Keras: 3 s and 0.7 s). Other machines and datasets scale these;
-the demo's record (demo.json) holds what each step really took.
+machine), hence 1.35 s. A bundle costs about 4 s plus 0.6 s per model and format; the board
+suite about 0.6 s to start and 0.1 s per model (Keras: 3 s and 0.7 s). Other machines and
+datasets scale these; the demo's record (demo.json) holds what each step really took.
 """
 
 from __future__ import annotations
