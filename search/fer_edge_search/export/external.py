@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from fer_edge_core.errors import UserInputError
+from fer_edge_core.paths import refuse_overlap
 from fer_edge_harness.bundle import sha256_file
 from fer_edge_search.export import assemble
 from fer_edge_search.export.registry import plan_formats
@@ -112,6 +113,7 @@ def import_external(model_path, classes: list[str], data_spec: str, out_dir,
     from fer_edge_search.model import count_params_flops
 
     path, out_dir = Path(model_path), Path(out_dir)
+    refuse_overlap("--out", out_dir, [path])
     model = load_untrusted(path)
     hw = model_shape(model, path, classes)
     plan = plan_formats(formats)
