@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from fer_edge_core.errors import UserInputError
-from fer_edge_harness.confine import confined_path
+from fer_edge_harness.confine import confined_path, within
 
 
 def inside(folder: str | Path, relative: object, where: str | Path, what: str) -> Path:
@@ -28,8 +28,7 @@ def inside(folder: str | Path, relative: object, where: str | Path, what: str) -
 def overlaps(output: str | Path, given: str | Path) -> bool:
     """True when writing `output` (a file, or a folder replaced whole) would touch `given`: the
     same path, `output` inside the folder `given`, or `given` inside the folder `output`."""
-    out, other = Path(output).resolve(), Path(given).resolve()
-    return out == other or other in out.parents or out in other.parents
+    return within(given, output) or within(output, given)
 
 
 def refuse_overlap(option: str, output: str | Path, inputs: Iterable[str | Path]) -> None:

@@ -15,8 +15,15 @@ def confined_path(root, relative_path, folder="folder"):
     if os.path.isabs(relative_path):
         raise ValueError("path {!r} is absolute; paths here are relative to the {}"
                          .format(relative_path, folder))
-    base = os.path.realpath(str(root))
-    full = os.path.realpath(os.path.join(base, relative_path))
-    if full != base and not full.startswith(base + os.sep):
+    full = os.path.realpath(os.path.join(os.path.realpath(str(root)), relative_path))
+    if not within(root, full):
         raise ValueError("path {!r} leaves the {}".format(relative_path, folder))
     return full
+
+
+def within(root, path):
+    """True when `path` is the folder `root` or lies inside it, symbolic links resolved (also
+    for a path that does not exist yet: its nearest existing parent decides)."""
+    base = os.path.realpath(str(root))
+    full = os.path.realpath(str(path))
+    return full == base or full.startswith(base.rstrip(os.sep) + os.sep)

@@ -12,7 +12,9 @@ line before anything is timed (exit status 4, pytest's usage error).
 
 import pytest
 
+from fer_edge_harness import lifeline
 from fer_edge_harness.bundle import BundleError
+from fer_edge_harness.confine import within
 from fer_edge_harness.session import HarnessSession, case_id
 from fer_edge_harness.settings import (
     DEFAULT_ROUNDS,
@@ -56,10 +58,22 @@ def pytest_configure(config):
         return
     try:
         settings = settings_from_options(config.getoption)
+        _refuse_json_in_bundle(config, settings.bundle_dir)
         session = HarnessSession(config, settings)
     except (SettingsError, BundleError) as exc:
         raise pytest.UsageError(str(exc)) from None
     config.pluginmanager.register(session, SESSION_PLUGIN)
+    lifeline.watch_parent()  # the run ends, saved and marked, when its starter dies
+
+
+def _refuse_json_in_bundle(config, bundle_dir):
+    """The results file must not land in the bundle it measures (it could replace the
+    manifest). pytest-benchmark 3.x has opened (truncated) the file by now; 5.x has not."""
+    target = config.getoption("benchmark_json", None)
+    path = getattr(target, "name", target)
+    if path and bundle_dir and within(bundle_dir, str(path)):
+        raise SettingsError("--benchmark-json", "{} lies inside the bundle {}: write results "
+                            "outside it".format(path, bundle_dir))
 
 
 def pytest_generate_tests(metafunc):

@@ -61,9 +61,10 @@ def build_extra_info(settings, case, backend, stats_mean_s, accuracy, n_test, ha
     return info
 
 
-def run_info(settings, bundle_sha256, failures, skipped, complete):
-    """The top-level "fer_edge" record: what ran, what failed and was skipped, and whether the
-    run finished (false in the copies written after each benchmark)."""
+def run_info(settings, bundle_sha256, failures, skipped, complete, interrupted=None):
+    """The top-level "fer_edge" record: what ran, what failed and was skipped, whether the run
+    finished (false in the copies written after each benchmark) and, when it was cut short,
+    why (`interrupted`: Ctrl-C, SIGTERM, the process that started it died; else null)."""
     return {
         "schema_version": results_schema.RESULTS_SCHEMA_VERSION,
         "bundle_sha256": bundle_sha256,
@@ -76,4 +77,5 @@ def run_info(settings, bundle_sha256, failures, skipped, complete):
         "failures": list(failures),
         "skipped": list(skipped),
         "complete": bool(complete),
+        "interrupted": interrupted,
     }
