@@ -11,13 +11,12 @@ input (test_report_next_to_its_ranking_leaves_the_ranking_alone checks that it s
 
 from __future__ import annotations
 
-import json
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
-from merge_factory import run_cli, write_bundle, write_paper_results
+from merge_factory import run_cli, stage2_ranking, write_bundle
 
 from fer_edge_core.errors import UserInputError
 from fer_edge_core.paths import overlaps
@@ -60,17 +59,8 @@ def test_bench_json_inside_the_bundle_is_refused(tmp_path):
     verify_bundle(bundle)
 
 
-@pytest.fixture
-def ranked(tmp_path):
-    bundle = write_bundle(tmp_path / "models" / "top")
-    digest = json.loads((bundle / "manifest.json").read_text())["bundle_sha256"]
-    paths = write_paper_results(tmp_path / "results", "latency", bundle_sha256=digest)
-    merge_results(paths, tmp_path / "ranking", warn=print)
-    return bundle, paths, tmp_path / "ranking"
-
-
-def test_merge_over_a_results_file_or_into_a_bundle_is_refused(ranked, tmp_path):
-    bundle, paths, _ = ranked
+def test_merge_over_a_results_file_or_into_a_bundle_is_refused(tmp_path):
+    bundle, _, paths, _ = stage2_ranking(tmp_path)
     victim = paths[0].rename(paths[0].with_name("ranking.json"))
     inputs = [victim, *paths[1:]]
     before = victim.read_bytes()
@@ -83,10 +73,10 @@ def test_merge_over_a_results_file_or_into_a_bundle_is_refused(ranked, tmp_path)
     merge_results(inputs, tmp_path / "elsewhere", warn=print)  # the same inputs, out elsewhere
 
 
-def test_select_over_its_parent_bundle_is_refused(ranked, tmp_path):
+def test_select_over_its_parent_bundle_is_refused(tmp_path):
     """A board labelled like the parent's folder ("top") under --out models: its new bundle
     would replace the parent whole."""
-    bundle, paths, _ = ranked
+    bundle, _, paths, _ = stage2_ranking(tmp_path)
     text = paths[0].read_text().replace('"pi"', '"top"')
     relabelled = paths[0].with_name("top.json")
     relabelled.write_text(text)
@@ -100,10 +90,10 @@ def test_select_over_its_parent_bundle_is_refused(ranked, tmp_path):
     assert _tree(bundle) == before
 
 
-def test_select_over_its_ranking_is_refused(ranked, tmp_path):
+def test_select_over_its_ranking_is_refused(tmp_path):
     """A board labelled "ranking.json", selected into the ranking's own folder: its bundle
     folder would be the ranking file (a traceback on main); refused, the ranking intact."""
-    bundle, paths, _ = ranked
+    bundle, _, paths, _ = stage2_ranking(tmp_path)
     relabelled = paths[0].with_name("odd-label.json")
     relabelled.write_text(paths[0].read_text().replace('"pi"', '"ranking.json"'))
     ranking = tmp_path / "r3"
@@ -114,8 +104,8 @@ def test_select_over_its_ranking_is_refused(ranked, tmp_path):
     assert _tree(ranking) == before
 
 
-def test_report_next_to_its_ranking_leaves_the_ranking_alone(ranked, monkeypatch):
-    _, _, ranking = ranked
+def test_report_next_to_its_ranking_leaves_the_ranking_alone(tmp_path, monkeypatch):
+    ranking = stage2_ranking(tmp_path)[3]
     before = _tree(ranking)
     assert run_cli(monkeypatch, "report", str(ranking), "--out", str(ranking)) == 0
     after = _tree(ranking)
