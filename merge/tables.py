@@ -42,6 +42,21 @@ def has_power(rows: Sequence[Row]) -> bool:
     return any(r.get("dynamic_power_w") is not None for r in rows)
 
 
+def stand_in_sensors(rows: Sequence[Row]) -> list[str]:
+    """The stand-in (emulated) sensors whose modelled watts are in these rows."""
+    return sorted({str(r.get("power_sensor")) for r in rows
+                   if r.get("power_stand_in") and r.get("dynamic_power_w") is not None})
+
+
+def stand_in_note(rows: Sequence[Row]) -> str | None:
+    """The warning every power table and figure carries when a stand-in gave its watts."""
+    sensors = stand_in_sensors(rows)
+    if not sensors:
+        return None
+    return (f"Power from a STAND-IN meter ({', '.join(sensors)}): modelled watts, not "
+            "measurements; wire a real meter (docs/power.md) for real figures.")
+
+
 def best_rows(rows: Sequence[Row], fitness: str) -> list[Row]:
     """The rows of highest fit_<fitness> (all of them when tied), ignoring unmeasured ones."""
     measured = [r for r in rows if r.get(f"fit_{fitness}") is not None]
@@ -85,7 +100,14 @@ def table2(rows: Sequence[Row]) -> Table:
     table.notes.append("Power statistics cover the models measured with a power sensor "
                        "(stage 3: the top models by accuracy/latency)."
                        if has_power(rows) else NO_POWER_NOTE)
+    _add_stand_in_note(table, rows)
     return table
+
+
+def _add_stand_in_note(table: Table, rows: Sequence[Row]) -> None:
+    note = stand_in_note(rows)
+    if note:
+        table.notes.append(note)
 
 
 def _measure_cells(row: Row) -> list[str]:
@@ -110,6 +132,11 @@ def table3(rows: Sequence[Row]) -> Table:
                                    fmt(row[f"fit_{name}"])])
     if not has_power(rows):
         table.notes.append(NO_POWER_NOTE + ": the Accuracy/PDP rows are empty.")
+    else:
+        table.notes.append("Accuracy/PDP = accuracy / dynamic energy per inference (mJ), the "
+                           "energy being dynamic power x the per-inference time of the same "
+                           "sustained power run.")
+    _add_stand_in_note(table, rows)
     if any(r.get("config") is None for r in rows):
         table.notes.append("'?': configuration unknown; give `fer-edge merge` the bundle "
                            "(--bundle) to fill it.")
@@ -165,14 +192,18 @@ def final_choice(rows: Sequence[Row]) -> Table:
     if not has_power(rows):
         table.notes.append(NO_POWER_NOTE + ": the final choice is the stage-2 decision "
                            "(best by accuracy/latency).")
+    _add_stand_in_note(table, rows)
     return table
 
 
-def failures_table(failures: Sequence[Row], skipped: Sequence[Row]) -> Table:
-    """What the boards could not run, with the harness's reason."""
+def failures_table(failures: Sequence[Row], skipped: Sequence[Row],
+                   partial: Sequence[Row] = ()) -> Table:
+    """What the boards could not run, and power measurements a meter cut short (latency and
+    accuracy kept, power left empty), with the harness's reason."""
     table = Table("Failures and skips on the boards",
                   ["Kind", "Device", "Model", "Backend", "Reason", "Source"], [])
-    for kind, events in (("failed", failures), ("skipped", skipped)):
+    for kind, events in (("failed", failures), ("skipped", skipped),
+                         ("power partial", partial)):
         for e in events:
             table.rows.append([kind, fmt(e.get("device_label")), fmt(e.get("model_id")),
                                fmt(e.get("backend")), fmt(e.get("reason")), fmt(e.get("source"))])
