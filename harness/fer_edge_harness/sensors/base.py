@@ -96,6 +96,9 @@ class PollingSensor(Sensor):
     counter-based reader primes itself), `close()`. One thread polls every `interval_s`."""
 
     default_interval_ms = 100.0
+    # A sample's time: when it was asked for (a meter answering a request reads "now"), or
+    # when it arrived (a stream such as tegrastats reports the interval that just ended).
+    stamp_at_request = False
     read_retries = 2       # failed reads in a row before the device is reopened
     max_reconnects = 3     # reopenings in a row before the sensor gives up
     reconnect_pause_s = 0.3
@@ -155,9 +158,11 @@ class PollingSensor(Sensor):
         return list(self._samples)
 
     def _take(self):
+        asked = time.monotonic()
         watts = self.read_power_w()
         if watts is not None:
-            self._samples.append(Sample(time.monotonic(), float(watts)))
+            stamp = asked if self.stamp_at_request else time.monotonic()
+            self._samples.append(Sample(stamp, float(watts)))
 
     def _connect_first(self):
         attempts = 1 + self.max_reconnects

@@ -3,7 +3,9 @@
 JetPack 4 (Jetson Nano, L4T r32) prints rails as instant/average milliwatts without a unit,
 `POM_5V_IN 2132/2132 POM_5V_GPU 78/78 POM_5V_CPU 275/275`; JetPack 5 and 6 add the unit,
 `VDD_IN 7701mW/7701mW VDD_CPU_GPU_CV 1307mW/1327mW`. The total is POM_5V_IN or VDD_IN (the
-rail at the board's power input, as jetson-stats takes it); `rail=NAME` picks another. The
+rail at the board's power input, as jetson-stats takes it); `rail=NAME` picks another; a
+board with neither (Jetson AGX Xavier and AGX Orin print only per-domain rails) is read as the
+sum of its rails, as jetson-stats does, and describe() says so. The
 instant value is used: the average runs over tegrastats' whole lifetime and would smear idle
 into active. A line is stamped when it arrives. The child is killed on stop(); a child that
 exits or goes quiet is restarted (the sampling thread's reconnects). Python 3.6 compatible.
@@ -105,11 +107,14 @@ class TegrastatsSensor(PollingSensor):
         line = self._next_line()
         rails = parse_rails(line)
         name = total_rail(rails, self.rail)
-        if name is None:
-            raise SensorReadError("garbled tegrastats line: no {} rail in {!r}".format(
-                self.rail or " or ".join(TOTAL_RAILS), line[:120]))
-        self.rail_seen = name
-        return rails[name] / 1000.0
+        if name is not None:
+            self.rail_seen = name
+            return rails[name] / 1000.0
+        if rails and not self.rail:
+            self.rail_seen = "sum of " + "+".join(sorted(rails))
+            return sum(rails.values()) / 1000.0
+        raise SensorReadError("garbled tegrastats line: no {} rail in {!r}".format(
+            self.rail or "power", line[:120]))
 
     def interrupt(self):
         """End the child so a read waiting on its pipe sees the end at once."""

@@ -36,6 +36,7 @@ class UmSensor(PollingSensor):
     model_key = "um34c"
     # 130 bytes at 9600 baud take 0.135 s on the wire: about 7 records a second at most.
     default_interval_ms = 200.0
+    stamp_at_request = True  # the meter reports its reading when 0xF0 arrives
     options = {"interval_ms": (positive_float, None), "timeout_s": (positive_float, 1.0)}
 
     def __init__(self, spec):
