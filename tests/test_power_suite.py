@@ -123,3 +123,22 @@ def test_power_options_are_checked_before_anything_runs(tiny, tmp_path):
     assert done.returncode == 4
     assert "--power-sensor: only measured with --stage power" in done.stderr
     assert not (tmp_path / "x.json").exists()
+
+
+def test_the_bench_command_runs_stage_3_with_a_sensor(tiny, tmp_path):
+    out = tmp_path / "bench.json"
+    base = [str(BENCH_BIN / "fer-edge"), "bench", "--bundle", str(tiny), "--backend", "tflite",
+            "--device-label", "cli-board", "--json", str(out), "--rounds", "2",
+            "--warmup-rounds", "1", "--threads", "1", "--stage", "power"]
+    done = subprocess.run([*base, "--power-sensor", "um34c-emulator", "--power-seconds", "1",
+                           "--idle-seconds", "1"], capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    document = json.loads(out.read_text())
+    assert document[RUN_INFO_KEY]["power_sensor"] == "um34c-emulator"
+    assert all(b["extra_info"]["power"]["status"] == "measured"
+               for b in document["benchmarks"])
+    done = subprocess.run([*base, "--power-sensor", "um34c"], capture_output=True, text=True,
+                          timeout=600)
+    assert done.returncode == 2
+    assert done.stderr.strip() == ("error: --power-sensor: um34c: needs the meter's serial "
+                                   "device, e.g. um34c:/dev/rfcomm0")
