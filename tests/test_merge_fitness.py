@@ -4,8 +4,8 @@ import itertools
 
 import pytest
 
-from fer_edge.merge import fitness
-from fer_edge.merge.pareto import pareto_front
+from fer_edge_merge import fitness
+from fer_edge_merge.pareto import pareto_front
 
 
 def pdp(accuracy, power_w, latency_ms):

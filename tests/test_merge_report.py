@@ -6,8 +6,8 @@ from html.parser import HTMLParser
 from merge_factory import STAGE2, STAGE3, run_cli, write_bundle, write_paper_results
 from PIL import Image
 
-from fer_edge.merge.ranking import merge_results
-from fer_edge.merge.report import write_report
+from fer_edge_merge.ranking import merge_results
+from fer_edge_merge.report import write_report
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 

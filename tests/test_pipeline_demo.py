@@ -7,9 +7,9 @@ import json
 import pytest
 from merge_factory import run_cli
 
-from fer_edge.merge.tables import NO_POWER_NOTE
 from fer_edge.pipeline import QUICK, run_demo
 from fer_edge_harness.bundle import verify_bundle
+from fer_edge_merge.tables import NO_POWER_NOTE
 
 BOARDS = ["host-onnxruntime", "host-tflite"]  # QUICK's backends, each its own board
 

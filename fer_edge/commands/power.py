@@ -26,7 +26,7 @@ def probe(
     import json
     import sys
 
-    from fer_edge.errors import UserInputError
+    from fer_edge_core.errors import UserInputError
     from fer_edge_harness.probe import format_summary
     from fer_edge_harness.probe import probe as read_sensor
     from fer_edge_harness.sensors import SensorError, SensorSpecError
@@ -54,7 +54,7 @@ def emulate(
 ) -> None:
     """Serve a STAND-IN UM meter on a new pseudo-terminal until Ctrl-C; prints its device for
     `fer-edge power probe um34c:DEVICE`. Its watts are made up from the trace, never measured."""
-    from fer_edge.errors import UserInputError
+    from fer_edge_core.errors import UserInputError
     from fer_edge_harness.sensors.emulator import BEHAVIOURS, main, read_trace
     from fer_edge_harness.sensors.umrecord import MODELS
 

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from fer_edge.errors import UserInputError
 from fer_edge.pipeline.options import NO_SENSOR
+from fer_edge_core.errors import UserInputError
 
 
 @dataclass(frozen=True)
