@@ -11,6 +11,7 @@ Linux (os.openpty, /proc). Python 3.6 compatible.
 """
 
 import argparse
+import collections
 import os
 import select
 import signal
@@ -66,24 +67,33 @@ def process_cpu_seconds(pid):
 
 
 class CpuPower(object):
-    """Watts modelled from a process's CPU use since the previous answer:
-    idle_w + cpu_w x (CPU seconds / wall seconds). A model, not a measurement: it makes a busy
+    """Watts modelled from a process's CPU use: idle_w + cpu_w x (CPU seconds / wall seconds)
+    over the last `window_s` at least (the kernel counts CPU time in 10 ms ticks, so shorter
+    windows would jump between 0 and many CPUs). A model, not a measurement: it makes a busy
     inference loop draw more than an idle process, as a board's CPU does."""
 
-    def __init__(self, pid=None, idle_w=2.7, cpu_w=1.2):
+    def __init__(self, pid=None, idle_w=2.7, cpu_w=1.2, window_s=0.25):
         self.pid = pid or os.getpid()
         self.idle_w = float(idle_w)
         self.cpu_w = float(cpu_w)
-        self._last = (time.monotonic(), process_cpu_seconds(self.pid))
+        self.window_s = float(window_s)
+        self._history = collections.deque([(time.monotonic(), process_cpu_seconds(self.pid))])
+        self._busy = 0.0
 
     def __call__(self):
         now, cpu = time.monotonic(), process_cpu_seconds(self.pid)
-        (then, before), self._last = self._last, (now, cpu)
-        busy = (cpu - before) / (now - then) if now > then else 0.0
-        return self.idle_w + self.cpu_w * max(0.0, busy)
+        while len(self._history) > 1 and now - self._history[1][0] >= self.window_s:
+            self._history.popleft()
+        then, before = self._history[0]
+        if now - then >= self.window_s:
+            cpus = os.cpu_count() or 1
+            self._busy = min(float(cpus), max(0.0, (cpu - before) / (now - then)))
+        self._history.append((now, cpu))
+        return self.idle_w + self.cpu_w * self._busy
 
     def describe(self):
-        return {"model": "cpu", "pid": self.pid, "idle_w": self.idle_w, "cpu_w": self.cpu_w}
+        return {"model": "cpu", "pid": self.pid, "idle_w": self.idle_w, "cpu_w": self.cpu_w,
+                "window_s": self.window_s}
 
 
 class UmEmulator(object):
