@@ -74,11 +74,11 @@ def test_merge_over_a_results_file_or_into_a_bundle_is_refused(tmp_path):
 
 
 def test_select_over_its_parent_bundle_is_refused(tmp_path):
-    """A board labelled like the parent's folder ("top") under --out models: its new bundle
-    would replace the parent whole."""
+    """A board labelled like the parent's folder ("top1000") under --out models: its new
+    bundle would replace the parent whole."""
     bundle, _, paths, _ = stage2_ranking(tmp_path)
-    text = paths[0].read_text().replace('"pi"', '"top"')
-    relabelled = paths[0].with_name("top.json")
+    text = paths[0].read_text().replace('"pi"', f'"{bundle.name}"')
+    relabelled = paths[0].with_name("relabelled.json")
     relabelled.write_text(text)
     merge_results([relabelled], tmp_path / "r2", warn=print)
     before = _tree(bundle)
