@@ -110,10 +110,11 @@ class RunStore:
     def write_run(self, run: dict[str, Any]) -> None:
         write_json(self.run_json, {"schema_version": SCHEMA_VERSION, **run})
 
-    def load_records(self, space: Any) -> list[dict[str, Any]]:
+    def load_records(self, space: Any = None) -> list[dict[str, Any]]:
         """Every finished trial's result.json, checked: its id is its folder's, its status and
-        accuracy are sound, its config lies in `space`, an ok trial has its model, and the ids
-        run 0..N-1 (new trials are numbered after them). Raises UserInputError naming the file."""
+        accuracy are sound, its config lies in `space` (when given), an ok trial has its model,
+        and the ids run 0..N-1 (new trials are numbered after them). Raises UserInputError
+        naming the file."""
         records = [self.load_result(tid, space) for tid in self.trial_ids()
                    if (self.trial_dir(tid) / "result.json").is_file()]
         for record in records:
