@@ -16,7 +16,8 @@ OPTIONAL_EXTRA_INFO = (
 )
 
 # Written by the harness to say exactly what was timed; readers may ignore them.
-DESCRIPTIVE_EXTRA_INFO = ("artifact_format", "artifact_sha256", "warmup_rounds")
+DESCRIPTIVE_EXTRA_INFO = ("artifact_format", "artifact_sha256", "warmup_rounds",
+                          "backend_details", "throttling_during")
 
 STAGES = ("latency", "power")
 
