@@ -40,24 +40,19 @@ X86_CPUINFO = ("processor\t: 0\nvendor_id\t: GenuineIntel\n"
 
 # `jetson_clocks --show` on a Nano, before and after `sudo jetson_clocks` (the format jetson-stats
 # parses in jtop/core/jetson_clocks.py).
-SHOW_DYNAMIC = """SOC family:tegra210  Machine:NVIDIA Jetson Nano Developer Kit
-Online CPUs: 0-3
-cpu0: Online=1 Governor=schedutil MinFreq=102000 MaxFreq=1479000 CurrentFreq=921600 \
-IdleStates: WFI=1 c7=1
-GPU MinFreq=76800000 MaxFreq=921600000 CurrentFreq=76800000
-EMC MinFreq=204000000 MaxFreq=1600000000 CurrentFreq=1600000000 FreqOverride=0
-Fan: speed=0
-NV Power Mode: MAXN
-"""
-SHOW_LOCKED = """SOC family:tegra210  Machine:NVIDIA Jetson Nano Developer Kit
-Online CPUs: 0-3
-cpu0: Online=1 Governor=schedutil MinFreq=1479000 MaxFreq=1479000 CurrentFreq=1479000 \
-IdleStates: WFI=0 c7=0
-GPU MinFreq=921600000 MaxFreq=921600000 CurrentFreq=921600000
-EMC MinFreq=204000000 MaxFreq=1600000000 CurrentFreq=1600000000 FreqOverride=1
-Fan: speed=0
-NV Power Mode: MAXN
-"""
+def jetson_clocks_show(cpu_min_khz: int, cpu_khz: int, gpu_min_hz: int, gpu_hz: int,
+                       emc_override: int, idle: int) -> str:
+    """The tool's lines for a Nano (one CPU shown), with the clocks given."""
+    return ("SOC family:tegra210  Machine:NVIDIA Jetson Nano Developer Kit\nOnline CPUs: 0-3\n"
+            f"cpu0: Online=1 Governor=schedutil MinFreq={cpu_min_khz} MaxFreq=1479000 "
+            f"CurrentFreq={cpu_khz} IdleStates: WFI={idle} c7={idle}\n"
+            f"GPU MinFreq={gpu_min_hz} MaxFreq=921600000 CurrentFreq={gpu_hz}\n"
+            "EMC MinFreq=204000000 MaxFreq=1600000000 CurrentFreq=1600000000 "
+            f"FreqOverride={emc_override}\nFan: speed=0\nNV Power Mode: MAXN\n")
+
+
+SHOW_DYNAMIC = jetson_clocks_show(102000, 921600, 76800000, 76800000, 0, 1)
+SHOW_LOCKED = jetson_clocks_show(1479000, 1479000, 921600000, 921600000, 1, 0)
 
 NV_TEGRA_RELEASE = ("# R32 (release), REVISION: 7.1, GCID: 29818004, BOARD: t210ref, "
                     "EABI: aarch64, DATE: Sat Feb 19 17:05:08 UTC 2022\n"
