@@ -26,20 +26,13 @@ from fer_edge.pipeline.record import DemoRecord
 
 
 def board_choices(ranking_dir: Path) -> list[dict[str, Any]]:
-    """Per board: its chosen model under the deciding fitness (accuracy/PDP where power was
-    measured, else accuracy/latency) and how many models it ranked."""
+    """Per board: its chosen model (fer_edge_merge.decision, the one per-board decision), the
+    deciding fitness and how many models it ranked."""
+    from fer_edge_merge.decision import board_decisions
     from fer_edge_merge.ranking import read_ranking
-    from fer_edge_merge.tables import boards, decision_fitness
 
-    rows = read_ranking(ranking_dir).rows
-    out = []
-    for label in boards(rows):
-        mine = [r for r in rows if r["device_label"] == label]
-        name = decision_fitness(mine)
-        best = min(mine, key=lambda r: (r[f"rank_{name}"] or 1 << 30, r["model_id"]))
-        out.append({**best, "models": len(mine),
-                    "fitness": "accuracy/PDP" if name == "pdp" else "accuracy/latency"})
-    return out
+    return [{**decision.best, "models": decision.models, "fitness": decision.phrase}
+            for decision in board_decisions(read_ranking(ranking_dir).rows) if decision.best]
 
 
 def write_report(ranking_dir: Path, paths: DemoPaths, ui: DemoConsole,

@@ -1,6 +1,6 @@
 """Decide whether stage 3 (power) can run here, and with which sensor: never invent watts.
 
-Stage 3 needs a power meter (design.md, "Power sensors"). The harness gets its sensors in a
+Stage 3 needs a power meter (README, "What it does"). The harness gets its sensors in a
 later issue, as the module `fer_edge_harness.sensors` with a {name: "module:Class"} table
 `SENSORS` (the same lazy registry as its backends). Until that module exists, and whenever the
 user keeps the default `--power-sensor none`, the demo skips stage 3, says so, and the report

@@ -3,7 +3,8 @@ its state around a benchmark (governor and clocks per CPU and per devfreq device
 Jetson's GPU, whether jetson_clocks pinned them, temperatures, throttling, the Pi's ARM clock,
 Jetson power mode).
 
-Throttling, governors and clocks silently change latency, so every result carries them.
+Throttling, governors and clocks silently change latency (docs/runtimes.md, "Board state";
+docs/boards.md), so every result carries them.
 Every file is read under a root folder and every command goes through a runner, so tests can
 build a Raspberry Pi's or a Jetson's /sys and /proc in a temporary folder. Nothing here fails:
 what cannot be read is left out (None), never guessed.

@@ -16,8 +16,9 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from fer_edge_core.files import write_atomic
+from fer_edge_merge.decision import board_rows, boards, has_power
 from fer_edge_merge.pareto import pareto_front
-from fer_edge_merge.tables import NO_POWER_NOTE, board_rows, boards, has_power
+from fer_edge_merge.tables import NO_POWER_NOTE
 
 Row = dict[str, Any]
 TOP_POWER = 10  # Figure 7: the top 10 per board by accuracy/latency (the paper's stage 3).

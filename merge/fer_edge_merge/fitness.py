@@ -1,6 +1,6 @@
 """The three fitness functions of the method and the per-board rank: pure arithmetic.
 
-Units are the paper's (design.md, "Fitness"): accuracy in percent, latency in ms, power in W,
+Units are the paper's (README, "Contracts"): accuracy in percent, latency in ms, power in W,
 so its tables can be checked by hand: 96.95 / (0.39 x 0.52) = 478.06 (Coral Dev, Table 4).
 """
 

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from fer_edge_core.files import ensure_dir, write_atomic
-from fer_edge_merge import figures, tables
+from fer_edge_merge import decision, figures, tables
 from fer_edge_merge.ranking import MergedRanking, read_ranking
 from fer_edge_merge.render import html_table
 from fer_edge_merge.select import board_folder_name
@@ -37,7 +37,7 @@ def _draw_figures(rows: list[dict[str, Any]], out_dir: Path) -> tuple[list, list
             figures.figure7_power(rows, out_dir)]
     fronts = [figures.pareto_figure(rows, label, f"pareto_{board_folder_name(label)}.png",
                                     out_dir)
-              for label in tables.boards(rows) if tables.board_rows(rows, label)]
+              for label in decision.boards(rows) if decision.board_rows(rows, label)]
     return main, fronts
 
 
@@ -61,8 +61,8 @@ def _sources_html(merged: MergedRanking) -> str:
 def _body(merged: MergedRanking, main: list, fronts: list) -> str:
     rows = merged.rows
     out = [f"<h1>fer-edge report</h1><p>{len(rows)} measurements on "
-           f"{len(tables.boards(rows))} boards, from {html.escape(str(merged.directory))}.</p>"]
-    if not tables.has_power(rows):
+           f"{len(decision.boards(rows))} boards, from {html.escape(str(merged.directory))}.</p>"]
+    if not decision.has_power(rows):
         out.append(f'<p class="warn">{tables.NO_POWER_NOTE}. The final choice per board is the '
                    "stage-2 decision: the best model by accuracy/latency.</p>")
     out.append(html_table(tables.final_choice(rows)))

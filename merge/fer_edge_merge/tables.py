@@ -1,7 +1,7 @@
 """The paper's tables from ranking rows: Table 2 (per-board statistics), Table 3 (best model per
 board under each fitness), Table 4 (baselines), and the final choice per board. Pure functions.
 
-Models whose config is `external` (imported baselines, design.md "Contracts") appear only in
+Models whose config is `external` (imported baselines, README "Contracts") appear only in
 Table 4; the other tables describe the searched models, as the paper's do.
 """
 
@@ -11,6 +11,15 @@ import statistics
 from collections.abc import Sequence
 from typing import Any
 
+from fer_edge_merge.decision import (
+    best_rows,
+    board_decisions,
+    board_rows,
+    boards,
+    decision_fitness,
+    has_power,
+    is_baseline,
+)
 from fer_edge_merge.fitness import FITNESS_TITLES, FITNESSES
 from fer_edge_merge.render import MISSING, Table, fmt
 
@@ -20,35 +29,14 @@ CONFIG_HEADERS = ["K1", "K2", "K3", "K4", "FC1", "DO1", "FC2", "DO2"]
 MEASURE_HEADERS = ["Accuracy (%)", "Latency (ms)", "Power (W)"]
 
 
-def is_baseline(row: Row) -> bool:
-    """An imported model: config "external" or an object with an "external" entry."""
-    config = row.get("config")
-    if isinstance(config, str):
-        return config == "external"
-    return isinstance(config, dict) and bool(config.get("external"))
 
 
-def boards(rows: Sequence[Row]) -> list[str]:
-    """Device labels in the order they first appear."""
-    return list(dict.fromkeys(r["device_label"] for r in rows))
 
 
-def board_rows(rows: Sequence[Row], label: str, baselines: bool = False) -> list[Row]:
-    """One board's rows: searched models only, or baselines only."""
-    return [r for r in rows if r["device_label"] == label and is_baseline(r) == baselines]
 
 
-def has_power(rows: Sequence[Row]) -> bool:
-    return any(r.get("dynamic_power_w") is not None for r in rows)
 
 
-def best_rows(rows: Sequence[Row], fitness: str) -> list[Row]:
-    """The rows of highest fit_<fitness> (all of them when tied), ignoring unmeasured ones."""
-    measured = [r for r in rows if r.get(f"fit_{fitness}") is not None]
-    if not measured:
-        return []
-    top = max(r[f"fit_{fitness}"] for r in measured)
-    return [r for r in measured if r[f"fit_{fitness}"] == top]
 
 
 def config_cells(config: Any) -> list[str]:
@@ -116,9 +104,6 @@ def table3(rows: Sequence[Row]) -> Table:
     return table
 
 
-def decision_fitness(rows: Sequence[Row]) -> str:
-    """The fitness that decides a board: accuracy/PDP with power, else accuracy/latency."""
-    return "pdp" if has_power(rows) else "latency"
 
 
 def table4(rows: Sequence[Row]) -> Table | None:
@@ -150,18 +135,16 @@ def config_text(config: Any) -> str:
 
 
 def final_choice(rows: Sequence[Row]) -> Table:
-    """Per board, the method's answer: stage 3's best by accuracy/PDP, or stage 2's."""
+    """Per board, the method's answer (decision.board_decisions): stage 3's best by
+    accuracy/PDP, or stage 2's."""
     table = Table("Final choice per board",
                   ["Device", "Decided by", "Model", "Backend", "Configuration",
                    *MEASURE_HEADERS, "Fitness"], [])
-    for label in boards(rows):
-        mine = board_rows(rows, label)
-        name = decision_fitness(mine)
-        stage = "stage 3, " if name == "pdp" else "stage 2, "
-        for row in best_rows(mine, name):
-            table.rows.append([label, stage + FITNESS_TITLES[name], row["model_id"],
-                               row["backend"], config_text(row.get("config")),
-                               *_measure_cells(row), fmt(row[f"fit_{name}"])])
+    for decision in board_decisions(rows):
+        for row in decision.chosen:
+            table.rows.append([decision.device_label, f"stage {decision.stage}, {decision.title}",
+                               row["model_id"], row["backend"], config_text(row.get("config")),
+                               *_measure_cells(row), fmt(row[f"fit_{decision.fitness}"])])
     if not has_power(rows):
         table.notes.append(NO_POWER_NOTE + ": the final choice is the stage-2 decision "
                            "(best by accuracy/latency).")

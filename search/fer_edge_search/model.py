@@ -29,7 +29,7 @@ def check_config(config: dict[str, Any]) -> None:
 def build_model(config: dict[str, Any], input_shape: tuple[int, ...] = (48, 48, 1),
                 n_classes: int = 7, batch_size: int | None = None) -> Any:
     """A fresh, uncompiled keras.Model for `config`. `batch_size=1` gives the static batch that
-    exporters need (a dynamic batch turns Flatten into ops the Edge TPU cannot run; stack.md
+    exporters need (a dynamic batch turns Flatten into ops the Edge TPU cannot run; docs/runtimes.md
     pitfall 2)."""
     import keras
     from keras import layers

@@ -2,15 +2,16 @@
 
 Works with the new API (`openvino.Core`, 2023.1+) and the 2022.3 LTS one (`openvino.runtime`),
 the last with the MYRIAD plugin. Everything that changes the numbers is set, not defaulted:
-precision (a CPU with AVX512_BF16 otherwise runs bf16), threads (OpenVINO's default is every
-core), a static [1, H, W, 1] input, latency hint with one stream, one reusable InferRequest.
+precision (a CPU with AVX512_BF16 otherwise runs bf16; docs/runtimes.md, pitfall 3), threads
+(pitfall 4), a static [1, H, W, 1] input (pitfall 7), latency hint with one stream, one reusable
+InferRequest.
 
 Only properties the device lists in SUPPORTED_PROPERTIES are sent: the 2022-era ARM CPU plugin
 (openvino_contrib modules/arm_plugin, src/arm_config.cpp) throws NOT_FOUND on any key it does not
 know, INFERENCE_PRECISION_HINT among them, and so does MYRIAD on the hint. What could not be set
 is recorded, and so are the precision asked for and the one the compiled model reports.
 An IR a runtime cannot read (an IR from a newer OpenVINO on 2022.3) falls back to the bundle's
-ONNX file, and the result says so.
+ONNX file, and the result says so (docs/boards.md).
 """
 
 from fer_edge_harness.backends.base import (

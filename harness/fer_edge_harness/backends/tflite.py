@@ -3,11 +3,12 @@
 Each backend names the TFLite runtimes it may use, most preferred first: on the CPU
 ai_edge_litert (current), tflite_runtime (older boards), tf.lite (a full TensorFlow); the Edge
 TPU backend puts tflite_runtime first (edgetpu.py). Threads are always set: LiteRT's default
-is 1, other runtimes' is every core.
+is 1, other runtimes' is every core (docs/runtimes.md, pitfall 4).
 
 tflite_runtime's wheels (2.14, its last release, and every earlier one) are built against
 NumPy 1.x: beside NumPy 2 the interpreter fails at creation with an opaque "SystemError ...
-returned a result with an exception set". That failure is reported as what it is.
+returned a result with an exception set" (docs/runtimes.md, pitfall 1). That failure is
+reported as what it is.
 """
 
 import numpy as np

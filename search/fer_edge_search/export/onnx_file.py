@@ -20,7 +20,8 @@ INPUT_NAME = "input"
 
 
 class OnnxExporter(Exporter):
-    """tf2onnx keeps the batch dynamic unless told: the input signature fixes it to 1."""
+    """tf2onnx keeps the batch dynamic unless told (docs/runtimes.md, pitfall 7): the input
+    signature fixes it to 1."""
 
     format = "onnx"
     precision = "fp32"

@@ -26,7 +26,8 @@ class OpenvinoFp16Exporter(Exporter):
             warnings.filterwarnings("ignore", message="The structure of `inputs`")
             model = ov.convert_model(str(source) if source else ctx.model_b1)
         shape = [1, *ctx.input_hw1]
-        model.reshape(shape)  # static batch 1 whatever the source said (stack.md pitfall 7)
+        # Static batch 1 whatever the source said (docs/runtimes.md, pitfall 7).
+        model.reshape(shape)
         path = ctx.target(self.file_name)
         ov.save_model(model, str(path), compress_to_fp16=True)
         info = {"source": "onnx" if source else "keras", "weights_precision": "fp16",

@@ -1,7 +1,8 @@
 """The `tflite_int8` format: full-integer TFLite (int8 in and out), the Edge TPU's input.
 
 Calibrated on training images. Built from the batch-1 model: with a dynamic batch, Flatten
-becomes SHAPE/STRIDED_SLICE/PACK/RESHAPE, which the Edge TPU cannot run (stack.md pitfall 2).
+becomes SHAPE/STRIDED_SLICE/PACK/RESHAPE, which the Edge TPU cannot run (docs/runtimes.md,
+pitfall 2).
 """
 
 from __future__ import annotations

@@ -10,7 +10,8 @@ import warnings
 from collections.abc import Iterator
 from typing import Any
 
-# Ops the Edge TPU cannot map: present when a batch dimension stays dynamic (stack.md pitfall 2).
+# Ops the Edge TPU cannot map: present when a batch dimension stays dynamic
+# (docs/runtimes.md, pitfall 2).
 DYNAMIC_SHAPE_OPS = ("SHAPE", "STRIDED_SLICE", "PACK")
 
 
