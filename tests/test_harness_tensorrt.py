@@ -15,7 +15,7 @@ import types
 
 import numpy as np
 import pytest
-from native_stand_ins import FAKE_CUDART, private_copy
+from native_stand_ins import FAKE_CUDART, FAKE_LIBEDGETPU, private_copy
 
 from fer_edge_harness.backends import BackendUnavailable
 from fer_edge_harness.backends import cuda_memory as cuda_module
@@ -306,6 +306,14 @@ def test_no_libcudart_is_a_reason(monkeypatch):
     with pytest.raises(BackendUnavailable, match=r"CUDA runtime \(libcudart\), not found: "
                                                  r"tried /nonexistent/libcudart\.so"):
         cuda_module.open_cudart(["/nonexistent/libcudart.so"])
+
+
+def test_a_library_that_is_not_a_cuda_runtime_is_a_reason(monkeypatch, tmp_path,
+                                                         tmp_path_factory):
+    other = private_copy(FAKE_LIBEDGETPU, tmp_path_factory, tmp_path / "libother.so")
+    monkeypatch.setenv(cuda_module.CUDART_ENV, str(other))
+    with pytest.raises(BackendUnavailable, match=r"libother\.so is not a usable CUDA runtime"):
+        cuda_module.cuda_memory()
 
 
 REAL_CUDART = [path for path in ("/usr/local/cuda/lib64/libcudart.so",

@@ -110,15 +110,19 @@ class CudartMemory(object):
     def __init__(self, lib=None, path=None):
         if lib is None:
             lib, path = open_cudart()
-        _declare(lib)
+        try:
+            _declare(lib)
+        except AttributeError as exc:  # not a CUDA runtime, or one without these calls
+            raise BackendUnavailable("{} is not a usable CUDA runtime ({})".format(
+                path, exc)) from None
         self._lib = lib
         self.path = path
         self._device = []  # device pointers to cudaFree
         self._pinned = []  # host pointers to cudaFreeHost
         self._stream = None
-        runtime = self._get_int("cudaRuntimeGetVersion")
-        self.versions = {"cuda_runtime": _version_text(runtime)}
+        self.versions = {"cuda_runtime": "unknown"}
         try:
+            self.versions["cuda_runtime"] = _version_text(self._get_int("cudaRuntimeGetVersion"))
             self._check("cudaSetDevice", 0)
             self.versions["cuda_driver"] = _version_text(self._get_int("cudaDriverGetVersion"))
             stream = ctypes.c_void_p()
