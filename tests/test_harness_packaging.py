@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pytest
 from harness_fixtures import shared_tiny_bundle
+from native_stand_ins import FAKE_CUDART, private_copy
 
 pytestmark = pytest.mark.slow
 
@@ -119,12 +120,38 @@ def tiny(tmp_path_factory) -> Path:
     return shared_tiny_bundle(tmp_path_factory)
 
 
+# The TensorRT backend's GPU memory path on the Nano's Python and NumPy, over the libcudart
+# stand-in: pinned host array, device buffer, copies both ways, everything freed.
+CUDART_ROUND_TRIP = """
+import numpy as np
+from fer_edge_harness.backends.cuda_memory import cuda_memory
+memory = cuda_memory()
+host = memory.host((1, 7), np.float32)
+host[...] = np.arange(7)
+back = memory.host((1, 7), np.float32)
+_, pointer = memory.device(host.nbytes)
+memory.to_device(pointer, host)
+memory.to_host(back, pointer)
+memory.synchronize()
+assert back.tolist() == [list(range(7))], back
+assert memory.live_allocations() == 3
+memory.close()
+print(memory.live_allocations(), np.__version__, memory.versions["cuda_runtime"])
+"""
+
+
 @pytest.mark.skipif(interpreter("3.6") is None, reason="no Python 3.6 interpreter here")
-def test_python_3_6_installs_with_pip_21_3_1_and_runs_the_suite(tiny, tmp_path):
+def test_python_3_6_installs_with_pip_21_3_1_and_runs_the_suite(tiny, tmp_path,
+                                                                tmp_path_factory):
     """L4T r32.7's situation: Python 3.6; pip upgraded to 21.3.1 (its last); ONNX Runtime
     1.10.0, the last with Python 3.6 wheels, which reads ONNX up to opset 15: the bundle's
-    opset-13 file runs on it."""
+    opset-13 file runs on it. The ctypes libcudart path runs there too (on the stand-in)."""
     python = venv_with(tmp_path, "3.6", "21.3.1", str(clean_copy(tmp_path)), "onnxruntime==1.10.0")
+    cudart = private_copy(FAKE_CUDART, tmp_path_factory, tmp_path / "libcudart.so.10.2")
+    done = subprocess.run([python, "-c", CUDART_ROUND_TRIP], capture_output=True, text=True,
+                          env={**os.environ, "FER_EDGE_CUDART": str(cudart)}, cwd=str(tmp_path))
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.split() == ["0", "1.19.5", "10.2"]
     assert not (HARNESS / "build").exists()
     out = tmp_path / "py36.json"
     done = run_suite_with(python, tiny, "onnxruntime", out, tmp_path)
