@@ -184,7 +184,11 @@ def test_engine_runs_over_ctypes_libcudart_with_pinned_buffers(monkeypatch, cuda
     out = backend.probabilities(backend.infer(prepared))
     np.testing.assert_allclose(out, [0.2 + np.arange(N_CLASSES)], rtol=1e-6)
     assert cudart.fake_cudart_copies() == 2  # input in, output back
-    assert backend.predict_batch(np.repeat(image, 3, axis=0)).shape == (3, N_CLASSES)
+    others = np.stack([np.full((4, 4), v, np.uint8) for v in (0, 102, 255)])
+    np.testing.assert_allclose(backend.predict_batch(others)[:, 0], [0.0, 0.4, 1.0], atol=1e-6)
+    # The timed input is still what it was (the power stage runs it again after scoring).
+    np.testing.assert_allclose(backend.probabilities(backend.infer(prepared)), out, rtol=1e-6)
+    assert cudart.fake_cudart_live(1) == 2  # scoring allocated no more pinned memory
     assert backend.accelerator() == "NVIDIA Tegra X1"
     assert backend.versions() == {"tensorrt": trt.__version__, "cuda_runtime": "10.2",
                                   "cuda_driver": "10.2"}

@@ -142,10 +142,18 @@ class TensorrtBackend(Backend):
 
     def prepare(self, x_uint8):
         """The input in the pinned staging array (one per model: a later prepare() replaces
-        the input an earlier one made; the timed input is made once, before the scored ones)."""
+        the input an earlier one made, so predict_batch puts the timed input back)."""
         staging = self._buffers[self._input][0]
         staging[...] = float_nhwc(x_uint8, self._scale).reshape(staging.shape)
         return staging
+
+    def predict_batch(self, x_uint8):
+        staging = self._buffers[self._input][0]
+        kept = staging.copy()
+        try:
+            return Backend.predict_batch(self, x_uint8)
+        finally:
+            staging[...] = kept
 
     def infer(self, prepared):
         memory = self._memory
