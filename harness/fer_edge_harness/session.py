@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 import fer_edge_harness
-from fer_edge_harness import bundle, results
+from fer_edge_harness import bundle, lifeline, results
 from fer_edge_harness.backends import BackendUnavailable, backend_class, create_backend
 from fer_edge_harness.backends.base import LoadOptions, module_version
 from fer_edge_harness.boardstate import Board
@@ -51,6 +51,7 @@ class HarnessSession(object):
         self.power = None  # a power.PowerStage at --stage power (set by the plugin)
         self.writer = None
         self._complete = False
+        self._interrupted = None
         self._test_set = None
         self._check_models()
 
@@ -178,13 +179,16 @@ class HarnessSession(object):
         self.save(complete=False)
 
     def pytest_sessionfinish(self, session, exitstatus):
-        # Interrupted (Ctrl-C, exit status 2): what finished is kept, marked incomplete.
-        self.save(complete=int(exitstatus) != 2)
+        # Interrupted (Ctrl-C, SIGTERM, the starter's death: exit status 2): what finished is
+        # kept, marked incomplete, with the reason.
+        self._interrupted = lifeline.interruption(exitstatus)
+        self.save(complete=self._interrupted is None)
 
     def pytest_benchmark_update_json(self, config, benchmarks, output_json):
         output_json[RUN_INFO_KEY] = results.run_info(
             self.settings, self.bundle_sha256, self.failures, self.skipped, self._complete,
-            power=self.power.run_record() if self.power is not None else None)
+            power=self.power.run_record() if self.power is not None else None,
+            interrupted=self._interrupted)
 
     def save(self, complete):
         """Rewrite the results file with what has finished (atomically)."""
