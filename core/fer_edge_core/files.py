@@ -1,8 +1,14 @@
-"""Atomic file writes for the host side: no reader sees half a ranking, trial store or figure."""
+"""Atomic file writes for the host side: no reader sees half a ranking, trial store or figure,
+and folders (a bundle, a report) built in a hidden stage and moved into place whole."""
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -28,3 +34,40 @@ def write_atomic(path: str | Path, data: str | bytes) -> Path:
 def write_json(path: str | Path, value: Any) -> Path:
     """Write `value` as indented JSON (stable key order as given), atomically."""
     return write_atomic(path, json.dumps(value, indent=2) + "\n")
+
+
+def make_stage(final: str | Path) -> Path:
+    """A fresh hidden folder beside `final` (same file system, so moving it is atomic), readable
+    like any folder the user makes (mkdtemp's own mode is 0700)."""
+    final = Path(final)
+    final.parent.mkdir(parents=True, exist_ok=True)
+    stage = Path(tempfile.mkdtemp(prefix=f".{final.name}.partial-", dir=final.parent))
+    stage.chmod(0o755)
+    return stage
+
+
+def replace_folder(stage: str | Path, final: str | Path) -> Path:
+    """Move the finished `stage` to `final`; an old `final` is swapped out first and removed
+    after, so `final` is at every moment either the old folder or the new one, never half."""
+    stage, final = Path(stage), Path(final)
+    if final.exists():
+        trash = Path(tempfile.mkdtemp(prefix=f".{final.name}.old-", dir=final.parent))
+        os.replace(final, trash / final.name)
+        os.replace(stage, final)
+        shutil.rmtree(trash)
+    else:
+        os.replace(stage, final)
+    return final
+
+
+@contextlib.contextmanager
+def staged_folder(final: str | Path) -> Iterator[Path]:
+    """Build a folder all at once or not at all: the block writes into a hidden stage that is
+    moved to `final` when the block ends, and removed if the block raises."""
+    stage = make_stage(final)
+    try:
+        yield stage
+        replace_folder(stage, final)
+    except BaseException:
+        shutil.rmtree(stage, ignore_errors=True)
+        raise

@@ -18,6 +18,8 @@ from typing import Any
 
 import numpy as np
 
+from fer_edge_core.errors import UserInputError
+from fer_edge_core.limits import MAX_EPOCHS, MAX_TRIALS, check_count
 from fer_edge_search.datasets.base import Split, SplitSpec
 from fer_edge_search.space import SearchSpace, load_space
 from fer_edge_search.train import TrainSettings, train_config
@@ -32,6 +34,7 @@ def run_search(data_spec: str, split: SplitSpec, trials: int, epochs: int, top_k
     (batch_size, patience, learning_rate, min_epochs)."""
     from fer_edge_search.datasets import load_dataset, split_dataset
 
+    check_request(trials, epochs, top_k, out_dir)
     space = load_space(space_path)
     settings = TrainSettings(epochs=epochs, **train_options)
     store = RunStore(out_dir)
@@ -108,6 +111,17 @@ def run_one_trial(space: SearchSpace, data: Split, settings: TrainSettings, seed
         "epochs_run": res.epochs_run, "train_seed": train_seed, "status": "ok"})
     store.save_trials(history)
     return result
+
+
+def check_request(trials: int, epochs: int, top_k: int, out_dir: str | Path) -> None:
+    """Refuse sizes no machine finishes and an output path that cannot be a run folder,
+    before any data is loaded."""
+    check_count("--trials", trials, 1, MAX_TRIALS, " (each trial trains a model)")
+    check_count("--epochs", epochs, 1, MAX_EPOCHS)
+    check_count("--top", top_k, 1, MAX_TRIALS)
+    out = Path(out_dir)
+    if out.exists() and not out.is_dir():
+        raise UserInputError(out, "exists and is not a folder: --out takes a run folder")
 
 
 def data_fingerprint(data: Split) -> str:
