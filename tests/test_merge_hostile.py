@@ -174,3 +174,12 @@ def test_wrongly_typed_ranking_files_are_one_line(paper, tmp_path, monkeypatch, 
                   str(tmp_path / "s")]):
         assert run_cli(monkeypatch, *args) == 2
         assert _one_line(capsys).startswith(f"error: {tmp_path / 'm' / file}: {field}")
+
+
+def test_the_results_schema_requires_exactly_the_harness_field_list():
+    """schemas.ExtraInfo and results_schema.REQUIRED_EXTRA_INFO cannot drift apart."""
+    from fer_edge_harness.results_schema import REQUIRED_EXTRA_INFO
+    from fer_edge_merge.schemas import ExtraInfo
+
+    required = {name for name, spec in ExtraInfo.model_fields.items() if spec.is_required()}
+    assert required == set(REQUIRED_EXTRA_INFO)
