@@ -16,7 +16,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from merge_factory import run_cli, write_bundle
+from merge_factory import REAL_FILE, run_cli, write_bundle
 
 HUGE = "100000000000000000000"  # 1e20 as a whole number
 
@@ -27,7 +27,8 @@ def bundle(tmp_path_factory) -> Path:
 
 
 def _cases() -> list[tuple[str, list[str], str]]:
-    """(id, arguments with {B} the bundle and {T} a scratch folder, text the line must hold)."""
+    """(id, arguments with {B} the bundle, {T} a scratch folder holding file.txt, {R} a real
+    results file; the text the one line must hold)."""
     bench = ["bench", "--bundle", "{B}", "--device-label", "lab", "--json", "{T}/r.json"]
     return [
         ("data-fraction", ["data", "--train", "2"], "--train"),
@@ -62,6 +63,10 @@ def _cases() -> list[tuple[str, list[str], str]]:
                                "--json", "{T}"], "is a folder"),
         ("bench-no-bundle", ["bench", "--device-label", "lab", "--json", "{T}/r.json"],
          "--bundle"),
+        ("bench-json-under-a-file", ["bench", "--bundle", "{B}", "--device-label", "lab",
+                                     "--json", "{T}/file.txt/r.json"], "is a file, not a folder"),
+        ("merge-out-under-a-file", ["merge", "{R}", "--out", "{T}/file.txt/m"],
+         "is a file, not a folder"),
         ("merge-missing", ["merge", "{T}/none.json", "--out", "{T}/m"], "no such file"),
         ("select-missing", ["select", "{T}/noranking", "--bundle", "{B}", "--out", "{T}/s"],
          "no ranking here"),
@@ -76,7 +81,12 @@ def _cases() -> list[tuple[str, list[str], str]]:
 def test_bad_argument_is_one_line_and_exit_2(bundle, tmp_path, monkeypatch, capsys, args,
                                              expected):
     (tmp_path / "file.txt").write_text("not a folder")
-    argv = [a.replace("{B}", str(bundle)).replace("{T}", str(tmp_path)) for a in args]
+    places = {"{B}": str(bundle), "{T}": str(tmp_path), "{R}": str(REAL_FILE)}
+    argv = []
+    for arg in args:
+        for mark, value in places.items():
+            arg = arg.replace(mark, value)
+        argv.append(arg)
     before = sorted(p.name for p in tmp_path.iterdir())
     assert run_cli(monkeypatch, *argv) == 2
     captured = capsys.readouterr()

@@ -16,12 +16,31 @@ from fer_edge_core.errors import UserInputError
 from fer_edge_harness.atomic import write_atomic as write_atomic_bytes
 
 
+def check_can_create(path: str | Path) -> Path:
+    """Refuse, before anything is written, an output path that cannot be made: one under a
+    file, or under a folder this user may not write to."""
+    path = Path(path)
+    ancestor = path.parent
+    while not ancestor.exists() and ancestor != ancestor.parent:
+        ancestor = ancestor.parent
+    if not ancestor.is_dir():
+        raise UserInputError(ancestor, f"is a file, not a folder: cannot write {path} in it")
+    if not os.access(ancestor, os.W_OK | os.X_OK):
+        raise UserInputError(ancestor, f"not writable: cannot write {path} in it")
+    return path
+
+
 def ensure_dir(path: str | Path) -> Path:
     """The output folder, made if missing; a file in its place is the user's to move."""
     folder = Path(path)
     if folder.exists() and not folder.is_dir():
         raise UserInputError(folder, "exists and is not a folder")
-    folder.mkdir(parents=True, exist_ok=True)
+    if not folder.exists():
+        check_can_create(folder)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UserInputError(folder, f"cannot make this folder ({exc.strerror})") from None
     return folder
 
 
@@ -40,7 +59,7 @@ def make_stage(final: str | Path) -> Path:
     """A fresh hidden folder beside `final` (same file system, so moving it is atomic), readable
     like any folder the user makes (mkdtemp's own mode is 0700)."""
     final = Path(final)
-    final.parent.mkdir(parents=True, exist_ok=True)
+    ensure_dir(final.parent)
     stage = Path(tempfile.mkdtemp(prefix=f".{final.name}.partial-", dir=final.parent))
     stage.chmod(0o755)
     return stage

@@ -20,6 +20,7 @@ def check_arguments(bundle: Path, *, backend: str, stage: str, rounds: int, warm
     counts and their bounds, the label, the output path, the bundle itself (verified here too,
     so its problem reads as `error: ...`) and the models asked for."""
     from fer_edge_core.errors import UserInputError
+    from fer_edge_core.files import check_can_create
     from fer_edge_harness.backends import parse_backends
     from fer_edge_harness.bundle import verify_bundle
     from fer_edge_harness.results_schema import STAGES
@@ -35,6 +36,7 @@ def check_arguments(bundle: Path, *, backend: str, stage: str, rounds: int, warm
         raise UserInputError("--device-label", "must not be empty: say what this machine is")
     if json_out.is_dir():
         raise UserInputError(json_out, "is a folder: --json takes the results file to write")
+    check_can_create(json_out)
     try:
         check_counts(threads, rounds, warmup_rounds)
         wanted = id_list("--models", models)

@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from fer_edge_core.errors import UserInputError
+from fer_edge_core.files import check_can_create
 from fer_edge_core.limits import MAX_EPOCHS, MAX_TRIALS, check_count
 from fer_edge_search.datasets.base import Split, SplitSpec
 from fer_edge_search.space import SearchSpace, load_space
@@ -128,6 +129,7 @@ def check_request(trials: int, epochs: int, top_k: int, out_dir: str | Path,
     out = Path(out_dir)
     if out.exists() and not out.is_dir():
         raise UserInputError(out, "exists and is not a folder: --out takes a run folder")
+    check_can_create(out)
 
 
 def data_fingerprint(data: Split) -> str:
