@@ -59,6 +59,8 @@ def _cases() -> list[tuple[str, list[str], str]]:
         ("bench-rounds", [*bench, "--rounds", HUGE], "at most"),
         ("bench-rounds-zero", [*bench, "--rounds", "0"], "at least 1"),
         ("bench-rounds-text", [*bench, "--rounds", "many"], "--rounds"),
+        ("bench-power-seconds-inf", [*bench, "--stage", "power", "--power-sensor",
+                                     "um34c-emulator", "--power-seconds", "inf"], "at most 3600"),
         ("bench-json-folder", ["bench", "--bundle", "{B}", "--device-label", "lab",
                                "--json", "{T}"], "is a folder"),
         ("bench-no-bundle", ["bench", "--device-label", "lab", "--json", "{T}/r.json"],
@@ -72,6 +74,7 @@ def _cases() -> list[tuple[str, list[str], str]]:
          "no ranking here"),
         ("report-missing", ["report", "{T}/noranking", "--out", "{T}/r"], "no ranking here"),
         ("demo-zero-trials", ["demo", "--out", "{T}/d", "--trials", "0"], "--trials"),
+        ("demo-power-seconds", ["demo", "--out", "{T}/d", "--power-seconds", HUGE], "at most"),
         ("demo-threads", ["demo", "--out", "{T}/d", "--threads", "100000"], "at most"),
         ("no-such-command", ["frobnicate"], "No such command"),
     ]

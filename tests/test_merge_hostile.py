@@ -115,14 +115,14 @@ def test_partial_results_are_warned_by_file_and_marked(paper, tmp_path, monkeypa
     err = capsys.readouterr().err
     assert err.count("warning: ") == 1 and f"warning: {cut}: partial results: " in err
     rows = json.loads((tmp_path / "m" / "ranking.json").read_text())
-    assert {r["device_label"] for r in rows if r["partial"]} == {board}
-    assert sum(r["partial"] for r in rows) == len(STAGE2[board])
-    assert "(partial)" in (tmp_path / "m" / "ranking.md").read_text()
+    assert {r["device_label"] for r in rows if r["partial_run"]} == {board}
+    assert sum(r["partial_run"] for r in rows) == len(STAGE2[board])
+    assert "(partial run)" in (tmp_path / "m" / "ranking.md").read_text()
     sources = json.loads((tmp_path / "m" / "merge.json").read_text())["sources"]
     assert [s["complete"] for s in sources if s["path"] == str(cut)] == [False]
     page = write_report(tmp_path / "m", tmp_path / "r").read_text()
-    assert f"Partial results from {cut}" in page
-    assert f"{STAGE2[board][0][0]} (partial)" in page  # its best model, marked in the tables
+    assert f"Results of runs that did not finish, from {cut}" in page
+    assert f"{STAGE2[board][0][0]} (partial run)" in page  # its best model, marked in tables
     assert "(partial: the run did not finish)" in page
 
 

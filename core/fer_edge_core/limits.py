@@ -16,6 +16,9 @@ from fer_edge_core.errors import UserInputError
 # weeks of work; the paper ran about 1000.
 MAX_TRIALS = 100_000
 MAX_EPOCHS = 10_000
+# Stage 3 runs each model this long, and idles this long first (the paper: 180 s): an hour each
+# is far beyond any meter's settling; 1e20 or infinity would never end.
+MAX_POWER_SECONDS = 3600
 GIB = 1024**3
 
 

@@ -7,7 +7,6 @@ ranks within a device label and the paper picks a model per board.
 
 from __future__ import annotations
 
-import sys
 from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
 from typing import Any
@@ -73,16 +72,17 @@ def parse_backend_list(text: str) -> tuple[str, ...]:
 
 def check_options(options: DemoOptions) -> DemoOptions:
     """Refuse sizes the method cannot honour, naming the option, before anything runs."""
-    from fer_edge_core.limits import MAX_EPOCHS, MAX_TRIALS
+    from fer_edge_core.limits import MAX_EPOCHS, MAX_POWER_SECONDS, MAX_TRIALS
     from fer_edge_harness.backends import BACKENDS
     from fer_edge_harness.boardstate import cpu_count
     from fer_edge_harness.settings import MAX_ROUNDS, MAX_WARMUP_ROUNDS
 
     most = {"trials": MAX_TRIALS, "epochs": MAX_EPOCHS, "stage1_top": MAX_TRIALS,
-            "stage2_top": MAX_TRIALS, "rounds": MAX_ROUNDS, "warmup_rounds": MAX_WARMUP_ROUNDS}
+            "stage2_top": MAX_TRIALS, "rounds": MAX_ROUNDS, "warmup_rounds": MAX_WARMUP_ROUNDS,
+            "power_seconds": MAX_POWER_SECONDS}
     for name, least in (("trials", 1), ("epochs", 1), ("stage1_top", 1), ("stage2_top", 1),
                         ("rounds", 1), ("warmup_rounds", 0), ("power_seconds", 1)):
-        check_count(_flag(name), getattr(options, name), least, most.get(name, sys.maxsize))
+        check_count(_flag(name), getattr(options, name), least, most[name])
     if options.threads is not None:
         check_count("--threads", options.threads, 1, cpu_count(),
                     " (the CPUs this process may use)")

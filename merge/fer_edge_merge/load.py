@@ -40,7 +40,7 @@ class Measurement:
     name: str
     extra: dict[str, Any]
     stats: dict[str, Any]
-    partial: bool = False  # from a run cut short (its file's fer_edge.complete is false)
+    partial_run: bool = False  # from a run cut short (its file's fer_edge.complete is false)
 
     @property
     def key(self) -> MeasurementKey:
@@ -59,7 +59,7 @@ class ResultsFile:
     machine_info: dict[str, Any]
 
     @property
-    def partial(self) -> bool:
+    def partial_run(self) -> bool:
         """The harness said this run did not finish (killed or interrupted): what it holds
         was measured, but models it was to measure may be missing."""
         return self.run_info.get("complete") is False
@@ -74,6 +74,7 @@ class LoadedResults:
     failures: list[dict[str, Any]] = field(default_factory=list)
     skipped: list[dict[str, Any]] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    partial: list[dict[str, Any]] = field(default_factory=list)  # power measurements cut short
 
 
 def _parse_datetime(path: Path, value: str) -> datetime:
@@ -118,11 +119,11 @@ def read_results_file(path: str | Path) -> ResultsFile:
     validate(ResultsDocument, data, path)
     written = _parse_datetime(path, data["datetime"])
     run_info = upgrade_run_info(path, data)
-    partial = run_info.get("complete") is False
+    partial_run = run_info.get("complete") is False
     measurements = [
         Measurement(path, written, str(bench.get("name") or f"benchmarks[{index}]"),
                     _with_optional_fields(bench["extra_info"]), bench.get("stats") or {},
-                    partial)
+                    partial_run)
         for index, bench in enumerate(data["benchmarks"])]
     return ResultsFile(path, written, measurements, run_info, data["machine_info"])
 
@@ -152,7 +153,7 @@ def partial_warning(results: ResultsFile) -> str:
     """One line for a results file of a run that did not finish."""
     return (f"warning: {results.path}: partial results: {RUN_INFO_KEY}.complete is false (the "
             f"run was cut short); its {len(results.measurements)} measurement(s) are kept and "
-            "marked partial, models it did not reach are missing")
+            "marked 'partial run', models it did not reach are missing")
 
 
 def load_results(paths: list[str | Path]) -> LoadedResults:
@@ -166,7 +167,7 @@ def load_results(paths: list[str | Path]) -> LoadedResults:
     files = [read_results_file(p) for p in paths]
     ordered = sorted(files, key=lambda f: f.written)
     kept: dict[MeasurementKey, Measurement] = {}
-    warnings = [partial_warning(f) for f in files if f.partial]
+    warnings = [partial_warning(f) for f in files if f.partial_run]
     for results in ordered:
         for item in results.measurements:
             earlier = kept.pop(item.key, None)
@@ -181,4 +182,5 @@ def load_results(paths: list[str | Path]) -> LoadedResults:
         failures=[e for f in ordered for e in _board_events(f, "failures")],
         skipped=[e for f in ordered for e in _board_events(f, "skipped")],
         warnings=warnings,
+        partial=[e for f in ordered for e in _board_events(f, "partial")],
     )

@@ -49,6 +49,7 @@ class ExtraInfo(Checked):
     dynamic_power_w: float | None = None
     power_seconds: float | None = None
     energy_mj: float | None = None
+    power: dict[str, Any] | None = None  # the power stage's whole record (status, sensor, ...)
 
 
 class Stats(Checked):
@@ -78,6 +79,7 @@ class RunInfo(Checked):
     stage: Stage | None = None
     failures: list[BoardEvent] = []
     skipped: list[BoardEvent] = []
+    partial: list[BoardEvent] = []  # power measurements a meter cut short
     complete: bool | None = None
 
 
@@ -112,7 +114,7 @@ class RankingRow(Checked):
     rank_latency: Rank | None
     rank_pdp: Rank | None
     config: dict[str, Any] | str | None = None
-    partial: bool = False
+    partial_run: bool = False
 
 
 class Source(Checked):
@@ -131,7 +133,8 @@ class MergeInfo(Checked):
 
 
 class FailuresFile(Checked):
-    """failures.json: what the boards could not run."""
+    """failures.json: what the boards could not run, and power measurements cut short."""
 
     failures: list[BoardEvent] = []
     skipped: list[BoardEvent] = []
+    partial: list[BoardEvent] = []
