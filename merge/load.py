@@ -18,11 +18,14 @@ from pathlib import Path
 from typing import Any
 
 from fer_edge.errors import UserInputError
+from fer_edge_harness import quality
 from fer_edge_harness.results_schema import (
+    LATENCY_STATISTIC,
     OPTIONAL_EXTRA_INFO,
     REQUIRED_EXTRA_INFO,
     RESULTS_SCHEMA_VERSION,
     RUN_INFO_KEY,
+    TIMING_EXTRA_INFO,
 )
 
 # pytest-benchmark's own top-level keys (its JSON since 3.x).
@@ -102,16 +105,47 @@ def _parse_datetime(path: Path, value: Any) -> datetime:
 def upgrade_run_info(path: Path, data: dict[str, Any]) -> dict[str, Any]:
     """The harness's run info (RUN_INFO_KEY) at the current schema; {} for a plain file.
 
-    The one place older result schemas would be brought up to date; a newer one is refused.
+    With upgrade_extra, the one place older result schemas are brought up to date; a newer
+    one is refused. A file without the key (not written by the harness) is read as schema 1:
+    its figures come from pytest-benchmark's own stats.
     """
     run_info = data.get(RUN_INFO_KEY) or {}
     if not isinstance(run_info, dict):
         raise UserInputError(path, f"field {RUN_INFO_KEY!r} must be an object")
-    version = run_info.get("schema_version", RESULTS_SCHEMA_VERSION)
-    if version != RESULTS_SCHEMA_VERSION:
+    version = run_info.get("schema_version", 1)
+    if version not in (1, RESULTS_SCHEMA_VERSION):
         raise UserInputError(path, f"{RUN_INFO_KEY}.schema_version {version!r} is not supported "
-                             f"(this fer-edge reads {RESULTS_SCHEMA_VERSION})")
-    return run_info
+                             f"(this fer-edge reads 1 and {RESULTS_SCHEMA_VERSION})")
+    return dict(run_info, schema_version=RESULTS_SCHEMA_VERSION, read_as_version=version)
+
+
+def _ms(stats: dict[str, Any], key: str) -> float | None:
+    value = stats.get(key)
+    return value * 1000.0 if _is_number(value) else None
+
+
+def upgrade_extra(extra: dict[str, Any], stats: dict[str, Any]) -> dict[str, Any]:
+    """A schema-1 benchmark's extra_info at schema 2: latency_ms becomes the median of its
+    rounds (schema 1 wrote their mean) and the timing fields and flags come from its
+    pytest-benchmark stats, so files of both schemas rank on the same statistic."""
+    upgraded = dict(extra)
+    median_s, mean_s, iqr_s = stats.get("median"), stats.get("mean"), stats.get("iqr")
+    if not all(_is_number(v) and v > 0 for v in (median_s, mean_s)) or not _is_number(iqr_s):
+        upgraded.update(dict.fromkeys(TIMING_EXTRA_INFO), latency_statistic="mean", flags=[])
+        return upgraded
+    stddev = stats.get("stddev")
+    data = stats.get("data") if isinstance(stats.get("data"), list) else []
+    upgraded.update({
+        "latency_ms": median_s * 1000.0, "latency_statistic": LATENCY_STATISTIC,
+        "latency_mean_ms": mean_s * 1000.0, "latency_iqr_ms": iqr_s * 1000.0,
+        "latency_cv": stddev / mean_s if _is_number(stddev) else None,
+        "rounds": stats.get("rounds"), "timed_s": stats.get("total"),
+        "warmup_s": None, "warmup_settled": None,
+        "flags": quality.assess(median_s, iqr_s, data, None, extra.get("board_state_before"),
+                                extra.get("board_state_after")),
+    })
+    upgraded.setdefault("warmup_rounds", None)
+    return upgraded
 
 
 def _check_extra(path: Path, name: str, extra: Any) -> dict[str, Any]:
@@ -137,6 +171,21 @@ def _check_extra(path: Path, name: str, extra: Any) -> dict[str, Any]:
     return checked
 
 
+def _check_timing(path: Path, name: str, extra: dict[str, Any]) -> dict[str, Any]:
+    """A schema-2 benchmark's timing fields: all present, flags a list of {flag, reason}."""
+    where = f"benchmark {name!r}"
+    for key in TIMING_EXTRA_INFO:
+        if key not in extra:
+            raise UserInputError(path, f"{where}: extra_info lacks field {key!r} (schema "
+                                 f"{RESULTS_SCHEMA_VERSION})")
+    flags = extra["flags"]
+    if not isinstance(flags, list) or not all(isinstance(f, dict) and "flag" in f
+                                              for f in flags):
+        raise UserInputError(path, f"{where}: extra_info.flags must be a list of "
+                             "{flag, reason} objects")
+    return extra
+
+
 def read_results_file(path: str | Path) -> ResultsFile:
     """Parse and check one results file; raise UserInputError naming it and what is missing."""
     path = Path(path)
@@ -147,6 +196,7 @@ def read_results_file(path: str | Path) -> ResultsFile:
     if not isinstance(data["benchmarks"], list):
         raise UserInputError(path, "field 'benchmarks' must be a list")
     written = _parse_datetime(path, data["datetime"])
+    run_info = upgrade_run_info(path, data)
     measurements = []
     for index, bench in enumerate(data["benchmarks"]):
         if not isinstance(bench, dict):
@@ -154,9 +204,13 @@ def read_results_file(path: str | Path) -> ResultsFile:
         name = str(bench.get("name", f"benchmarks[{index}]"))
         extra = _check_extra(path, name, bench.get("extra_info"))
         stats = bench.get("stats") if isinstance(bench.get("stats"), dict) else {}
+        if run_info["read_as_version"] == 1:
+            extra = upgrade_extra(extra, stats)
+        else:
+            extra = _check_timing(path, name, extra)
         measurements.append(Measurement(path, written, name, extra, stats))
     machine_info = data["machine_info"] if isinstance(data["machine_info"], dict) else {}
-    return ResultsFile(path, written, measurements, upgrade_run_info(path, data), machine_info)
+    return ResultsFile(path, written, measurements, run_info, machine_info)
 
 
 def _board_events(results: ResultsFile, kind: str) -> list[dict[str, Any]]:

@@ -66,6 +66,11 @@ def _body(merged: MergedRanking, main: list, fronts: list) -> str:
         out.append(f'<p class="warn">{tables.NO_POWER_NOTE}. The final choice per board is the '
                    "stage-2 decision: the best model by accuracy/latency.</p>")
     out.append(html_table(tables.final_choice(rows)))
+    flagged = tables.flagged_table(rows)
+    if flagged is not None:
+        out.append(f'<p class="warn">{len(flagged.rows)} of {len(rows)} latencies are flagged: '
+                   "they are ranked, but their rank may not hold (table below).</p>")
+        out.append(html_table(flagged))
     out.append(html_table(tables.table2(rows)))
     out.append(html_table(tables.table3(rows)))
     table4 = tables.table4(rows)

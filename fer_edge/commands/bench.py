@@ -7,11 +7,18 @@ from typing import Annotated
 
 import typer
 
+from fer_edge_harness.settings import (
+    DEFAULT_MAX_WARMUP_S,
+    DEFAULT_MIN_TIME_S,
+    DEFAULT_ROUNDS,
+    DEFAULT_WARMUP_ROUNDS,
+)
+
 DEFAULT_BACKENDS = "tflite,tflite-int8,onnxruntime,openvino,keras"
 
 
 def check_arguments(bundle: Path, backend: str, stage: str, rounds: int, warmup_rounds: int,
-                    threads: int | None) -> list[str]:
+                    threads: int | None, seconds: dict[str, float] | None = None) -> list[str]:
     """Refuse bad input before a child process starts: the backends named, the stage, the
     counts, and the bundle itself (verified here too, so its problem reads as `error: ...`)."""
     from fer_edge.errors import UserInputError
@@ -29,6 +36,9 @@ def check_arguments(bundle: Path, backend: str, stage: str, rounds: int, warmup_
                                  ("--threads", threads, 1)):
         if value is not None and value < least:
             raise UserInputError(option, f"must be at least {least}, got {value}")
+    for option, value in (seconds or {}).items():
+        if not 0 <= value < float("inf"):
+            raise UserInputError(option, f"must be a number of seconds >= 0, got {value}")
     verify_bundle(bundle)  # BundleError: the CLI prints it as one line, exit 2
     return names
 
@@ -47,20 +57,31 @@ def register(app: typer.Typer) -> None:
         threads: Annotated[int | None, typer.Option(
             "--threads", help="CPU threads for every runtime (default: all usable).")] = None,
         rounds: Annotated[int, typer.Option(
-            "--rounds", help="Timed batch-1 runs per model (the paper: 40).")] = 40,
+            "--rounds", help="Least timed batch-1 runs per model (the paper: 40).")
+        ] = DEFAULT_ROUNDS,
+        min_time: Annotated[float, typer.Option(
+            "--min-time", help="Least seconds of timed runs per model (more runs than "
+            "--rounds when needed).")] = DEFAULT_MIN_TIME_S,
         warmup_rounds: Annotated[int, typer.Option(
-            "--warmup-rounds", help="Untimed runs first.")] = 10,
+            "--warmup-rounds", help="Least untimed runs first; the warm-up goes on until the "
+            "latency settles.")] = DEFAULT_WARMUP_ROUNDS,
+        max_warmup_time: Annotated[float, typer.Option(
+            "--max-warmup-time", help="Seconds after which an unsettled warm-up stops and the "
+            "result is flagged (0: exactly --warmup-rounds runs).")] = DEFAULT_MAX_WARMUP_S,
         stage: Annotated[str, typer.Option("--stage", help="latency or power.")] = "latency",
         models: Annotated[str | None, typer.Option(
             "--models", help="Comma list of model ids (default: all of the bundle).")] = None,
     ) -> None:
-        """Time every model of a bundle on each backend (batch 1, warm-up then --rounds runs)
-        and measure its accuracy there; exit status is pytest's (1 when a model failed)."""
+        """Time every model of a bundle on each backend (batch 1, a warm-up until the latency
+        settles, then at least --rounds runs and --min-time seconds; latency_ms is their
+        median) and measure its accuracy there; exit status is pytest's (1: a model failed)."""
         from fer_edge_harness.runner import run_benchmarks
 
-        names = check_arguments(bundle, backend, stage, rounds, warmup_rounds, threads)
+        names = check_arguments(bundle, backend, stage, rounds, warmup_rounds, threads,
+                                {"--min-time": min_time, "--max-warmup-time": max_warmup_time})
         code = run_benchmarks(bundle, names, device_label, stage, json_out, threads=threads,
-                              rounds=rounds, warmup_rounds=warmup_rounds, models=models)
+                              rounds=rounds, warmup_rounds=warmup_rounds, models=models,
+                              min_time_s=min_time, max_warmup_s=max_warmup_time)
         if json_out.is_file():
             typer.echo(f"wrote {json_out}")
         raise typer.Exit(code)
