@@ -142,7 +142,7 @@ def upgrade_extra(extra: dict[str, Any], stats: dict[str, Any]) -> dict[str, Any
         "rounds": stats.get("rounds"), "timed_s": stats.get("total"),
         "warmup_s": None, "warmup_settled": None,
         "flags": quality.assess(median_s, iqr_s, data, None, extra.get("board_state_before"),
-                                extra.get("board_state_after")),
+                                extra.get("board_state_after"), mean_s=mean_s),
     })
     upgraded.setdefault("warmup_rounds", None)
     return upgraded

@@ -73,7 +73,8 @@ def test_run_info_record():
     assert run["schema_version"] == 2 and run["complete"] is False
     assert (run["min_time_s"], run["max_warmup_s"], run["latency_statistic"]) == (1.0, 2.0,
                                                                                   "median")
-    assert run["flag_limits"] == {"max_relative_iqr": 0.1, "max_drift": 0.1}
+    assert run["flag_limits"] == {"max_relative_iqr": 0.1, "max_drift": 0.1,
+                                  "max_mean_excess": 0.5}
     assert (run["device_label"], run["stage"], run["rounds"], run["threads"]) == (
         "coral-dev", "latency", 40, 4)
     assert run["failures"][0]["reason"] == "r" and run["skipped"] == []

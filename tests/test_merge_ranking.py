@@ -140,3 +140,33 @@ def test_cli_merge_refuses_a_tampered_bundle_manifest(tmp_path, monkeypatch, cap
                    "--out", str(tmp_path / "r")) == 2
     assert capsys.readouterr().err.strip() == (
         f"error: {bundle / 'manifest.json'}: bundle_sha256 does not match the manifest's contents")
+
+
+DRIFT = {"flag": "drift", "reason": "last third of the rounds +45% against the first (limit 10%)"}
+
+
+def test_a_flagged_latency_is_ranked_but_never_silently(tmp_path):
+    """A latency the harness flagged keeps its rank (nothing measured is dropped), and the
+    flag goes with it into every output: ranking.json and .csv, ranking.md, merge.json's
+    warnings, the report (tests/test_merge_report.py)."""
+    models = [{"model_id": "k16-24", "accuracy": 97.0, "latency_ms": 1.0, "flags": [DRIFT]},
+              {"model_id": "k10-32", "accuracy": 96.0, "latency_ms": 1.2}]
+    path = write_results(tmp_path / "pi.json", "pi", models)
+    warnings: list[str] = []
+    out = tmp_path / "ranking"
+    rows = json.loads(merge_results([path], out, warn=warnings.append).read_text())
+    flagged = next(r for r in rows if r["model_id"] == "k16-24")
+    assert flagged["rank_latency"] == 1 and flagged["flags"] == [DRIFT]
+    assert next(r for r in rows if r["model_id"] == "k10-32")["flags"] == []
+    assert flagged["latency_statistic"] == "median" and flagged["rounds"] >= 1
+    assert warnings == ["warning: k16-24/tflite on pi is ranked 1 by accuracy/latency but its "
+                        "latency is flagged: drift (" + DRIFT["reason"] + ")"]
+    assert json.loads((out / "merge.json").read_text())["flagged"] == 1
+    assert warnings[0] in json.loads((out / "merge.json").read_text())["warnings"]
+    markdown = (out / "ranking.md").read_text()
+    assert "1 of 2 latencies are flagged" in markdown
+    assert [line for line in markdown.splitlines() if "k16-24" in line][0].endswith("| drift |")
+    with open(out / "ranking.csv", newline="") as handle:
+        csv_rows = {r["model_id"]: r for r in csv.DictReader(handle)}
+    assert json.loads(csv_rows["k16-24"]["flags"]) == [DRIFT]
+    assert read_ranking(out).rows[0]["flags"] == [DRIFT]

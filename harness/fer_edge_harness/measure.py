@@ -64,7 +64,8 @@ def latency_fields(warm, stats, before, after):
         "warmup_rounds": warm.calls,
         "warmup_s": warm.seconds,
         "warmup_settled": warm.settled,
-        "flags": quality.assess(median_s, iqr_s, list(stats.data), warm.settled, before, after),
+        "flags": quality.assess(median_s, iqr_s, list(stats.data), warm.settled, before, after,
+                                mean_s=stats.mean),
     }
 
 

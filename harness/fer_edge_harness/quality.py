@@ -7,6 +7,9 @@ reason), and the merge tool and the report show the flags next to its rank. Flag
   (a busy or noisy machine: the median of two close models may swap places);
 - `drift`: the median of the last third of the rounds differs from that of the first third by
   more than MAX_DRIFT of the median (something started or stopped during the run);
+- `heavy-tail`: the mean is more than MAX_MEAN_EXCESS above the median (many rounds were held
+  up, e.g. by another thread or job: the median may look undisturbed while every other round
+  waited);
 - `unsettled`: the warm-up spent its time limit without the latency settling;
 - `clocks-changed`: a CPU's governor or frequency limits, or the power mode, differ between
   before and after the benchmark;
@@ -17,14 +20,17 @@ from fer_edge_harness.timing import median
 
 MAX_RELATIVE_IQR = 0.10
 MAX_DRIFT = 0.10
+MAX_MEAN_EXCESS = 0.50
 MIN_ROUNDS_FOR_DRIFT = 9  # three thirds of at least three rounds each
 
-FLAG_NAMES = ("unsettled", "wide-dispersion", "drift", "clocks-changed", "throttled")
+FLAG_NAMES = ("unsettled", "wide-dispersion", "drift", "heavy-tail", "clocks-changed",
+              "throttled")
 
 
 def limits():
     """The thresholds in force, recorded in every run so a reader knows what a flag meant."""
-    return {"max_relative_iqr": MAX_RELATIVE_IQR, "max_drift": MAX_DRIFT}
+    return {"max_relative_iqr": MAX_RELATIVE_IQR, "max_drift": MAX_DRIFT,
+            "max_mean_excess": MAX_MEAN_EXCESS}
 
 
 def drift(data):
@@ -88,7 +94,7 @@ def _flag(name, reason):
     return {"flag": name, "reason": reason}
 
 
-def assess(median_s, iqr_s, data, warm_settled, before, after):
+def assess(median_s, iqr_s, data, warm_settled, before, after, mean_s=None):
     """The flags of one benchmark (an empty list: nothing against ranking on it)."""
     flags = []
     if warm_settled is False:
@@ -101,6 +107,9 @@ def assess(median_s, iqr_s, data, warm_settled, before, after):
     if moved is not None and abs(moved) > MAX_DRIFT:
         flags.append(_flag("drift", "last third of the rounds {:+.0%} against the first "
                                     "(limit {:.0%})".format(moved, MAX_DRIFT)))
+    if mean_s is not None and median_s > 0 and mean_s / median_s - 1 > MAX_MEAN_EXCESS:
+        flags.append(_flag("heavy-tail", "mean {:.0%} above the median (limit {:.0%})".format(
+            mean_s / median_s - 1, MAX_MEAN_EXCESS)))
     changes = clock_changes(before, after)
     if changes:
         flags.append(_flag("clocks-changed", "; ".join(changes)))
