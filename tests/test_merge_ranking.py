@@ -165,7 +165,7 @@ def test_a_flagged_latency_is_ranked_but_never_silently(tmp_path):
     assert warnings[0] in json.loads((out / "merge.json").read_text())["warnings"]
     markdown = (out / "ranking.md").read_text()
     assert "1 of 2 latencies are flagged" in markdown
-    assert [line for line in markdown.splitlines() if "k16-24" in line][0].endswith("| drift |")
+    assert next(line for line in markdown.splitlines() if "k16-24" in line).endswith("| drift |")
     with open(out / "ranking.csv", newline="") as handle:
         csv_rows = {r["model_id"]: r for r in csv.DictReader(handle)}
     assert json.loads(csv_rows["k16-24"]["flags"]) == [DRIFT]

@@ -127,9 +127,10 @@ def test_report_of_a_folder_without_ranking_exits_2(tmp_path, monkeypatch, capsy
 
 
 def test_report_lists_flagged_latencies_with_their_reasons(tmp_path):
+    from merge_factory import write_results
+
     from fer_edge.merge.ranking import merge_results
     from fer_edge.merge.report import write_report
-    from merge_factory import write_results
 
     flags = [{"flag": "wide-dispersion", "reason": "IQR 31% of the median (limit 10%)"}]
     models = [{"model_id": "k16-24", "accuracy": 97.0, "latency_ms": 1.0, "flags": flags},
