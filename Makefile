@@ -32,11 +32,13 @@ test: lint
 test-fast: setup
 	$(BIN)/python -m pytest -q -m "not slow"
 
-## Harness vs the runtimes' own tools (benchmark_app, litert-benchmark) on BUNDLE.
+## Harness vs the runtimes' own tools (benchmark_app, litert-benchmark) on BUNDLE, every side
+## at its own default settings (benchmark_app runs 60 s a time: about 30 min for 4 models).
 BUNDLE ?= models/fidelity
+REPEATS ?= 3
 bench-fidelity: setup
-	$(BIN)/python benchmarks/fidelity.py --bundle $(BUNDLE) --threads 1,2 --rounds 500 --warmup 50 \
-		--repeats 9 --out benchmarks/fidelity-results.md
+	$(BIN)/python benchmarks/fidelity.py --bundle $(BUNDLE) --threads 1,2 --repeats $(REPEATS) \
+		--out benchmarks/fidelity-results.md
 
 ## Cost of one stage-1 trial and trials per hour.
 bench-trial: setup
