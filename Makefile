@@ -8,10 +8,14 @@ STAMP  := $(VENV)/.installed
 
 setup: $(STAMP)
 
-$(STAMP): pyproject.toml harness/setup.py
+# Every component editable, by folder: the board harness, the core, search, merge, and the CLI
+# on top (pip resolves each component's dependency on another by these local folders).
+COMPONENTS := -e ./harness -e ./core -e ./search -e ./merge -e '.[dev]'
+
+$(STAMP): pyproject.toml harness/setup.py core/pyproject.toml search/pyproject.toml merge/pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/pip install --quiet $(COMPONENTS)
 	touch $(STAMP)
 
 ## The main job: the whole three-stage method on the built-in synthetic data.

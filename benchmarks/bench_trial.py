@@ -22,12 +22,12 @@ ROUNDS = 4
 def test_one_trial(benchmark, tmp_path, capsys):
     from hyperopt import Trials
 
-    from fer_edge.search.datasets import load_dataset, split_dataset
-    from fer_edge.search.datasets.base import SplitSpec
-    from fer_edge.search.runner import run_one_trial
-    from fer_edge.search.space import load_space
-    from fer_edge.search.train import TrainSettings
-    from fer_edge.search.trial_store import RunStore
+    from fer_edge_search.datasets import load_dataset, split_dataset
+    from fer_edge_search.datasets.base import SplitSpec
+    from fer_edge_search.runner import run_one_trial
+    from fer_edge_search.space import load_space
+    from fer_edge_search.train import TrainSettings
+    from fer_edge_search.trial_store import RunStore
 
     space = load_space()
     data = split_dataset(load_dataset("synthetic"), SplitSpec(rule="subject"))

@@ -96,7 +96,7 @@ def time_harness(case: Case, settings: Settings) -> fp.Timing:
 
 def benchmark_app_argv(case: Case, settings: Settings) -> list[str]:
     """benchmark_app as the harness's openvino backend is set up: sync, batch 1, one stream,
-    the same threads and precision, a static batch-1 shape (stack.md pitfalls 3, 4, 7)."""
+    the same threads and precision, a static batch-1 shape (docs/runtimes.md, pitfalls 3, 4, 7)."""
     precision = DEVICE_PRECISION["CPU"]
     shape = "[{}]".format(",".join(str(d) for d in (1, *settings.input_shape)))
     return [str(BIN / "benchmark_app"), "-m", str(case.artifact), "-d", "CPU", "-api", "sync",

@@ -50,9 +50,10 @@ GROUPS = (
           ("tests/test_harness_results.py", "tests/test_harness_atomic.py")),
     Group("bundle verifier", ("harness/fer_edge_harness/bundle.py",),
           ("tests/test_bundle_verify.py",)),
-    Group("INT8 exporter checks", ("search/export/tflite_int8.py",),
+    Group("INT8 exporter checks", ("search/fer_edge_search/export/tflite_int8.py",),
           ("tests/test_export_int8_refusal.py",), timeout_s=240.0),
-    Group("merge fitness and ranking", ("merge/fitness.py", "merge/ranking.py"),
+    Group("merge fitness and ranking", ("merge/fer_edge_merge/fitness.py",
+                                       "merge/fer_edge_merge/ranking.py"),
           ("tests/test_merge_fitness.py", "tests/test_merge_ranking.py")),
 )
 

@@ -11,7 +11,7 @@ import sys
 
 import typer
 
-from fer_edge.errors import UserInputError
+from fer_edge_core.errors import UserInputError
 
 app = typer.Typer(
     name="fer-edge",
@@ -28,15 +28,32 @@ COMMAND_MODULES = (
 )
 
 
+# The component each optional top-level package comes from, for the line that says what to
+# install when a command needs one this installation left out (e.g. a merge-only laptop).
+OPTIONAL_COMPONENTS = {
+    "fer_edge_search": "search (pip install ./search)",
+    "tensorflow": "search (pip install ./search)",
+    "keras": "search (pip install ./search)",
+    "fer_edge_merge": "merge (pip install ./merge)",
+}
+
+
 def _register_commands() -> None:
+    """Register every command; a missing or broken command module stops fer-edge at start-up
+    (an installation error), never a command silently absent from --help."""
     for name in COMMAND_MODULES:
-        try:
-            module = importlib.import_module(f"fer_edge.commands.{name}")
-        except ModuleNotFoundError as exc:
-            if exc.name == f"fer_edge.commands.{name}":
-                continue  # command not written yet
-            raise
-        module.register(app)
+        module = importlib.import_module(f"fer_edge.commands.{name}")
+        register = getattr(module, "register", None)
+        if register is None:
+            raise RuntimeError(f"fer_edge.commands.{name} has no register(app): "
+                               "this fer-edge installation is broken")
+        register(app)
+
+
+def missing_component(exc: ModuleNotFoundError) -> str | None:
+    """The component to install when `exc` is an optional component this install lacks."""
+    top = (exc.name or "").split(".")[0]
+    return OPTIONAL_COMPONENTS.get(top)
 
 
 @app.callback()
@@ -55,4 +72,12 @@ def main() -> None:
         app()
     except (UserInputError, BundleError) as exc:
         print(f"error: {exc}", file=sys.stderr)
+        sys.exit(2)
+    except ModuleNotFoundError as exc:
+        component = missing_component(exc)
+        if component is None:
+            raise
+        command = " ".join(sys.argv[1:2]) or "this command"
+        print(f"error: fer-edge {command}: needs the {component} component, which is not "
+              f"installed here ({exc.name} is missing)", file=sys.stderr)
         sys.exit(2)

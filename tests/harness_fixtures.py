@@ -24,9 +24,9 @@ DATA = "synthetic:n=300"
 
 def build_tiny_bundle(work: Path, n_models: int = 2, epochs: int = 2) -> Path:
     """Search `n_models` trials of TINY_SPACE on synthetic data and bundle them all."""
-    from fer_edge.search.datasets.base import SplitSpec
-    from fer_edge.search.export.writer import write_bundle
-    from fer_edge.search.runner import run_search
+    from fer_edge_search.datasets.base import SplitSpec
+    from fer_edge_search.export.writer import write_bundle
+    from fer_edge_search.runner import run_search
 
     work = Path(work)
     work.mkdir(parents=True, exist_ok=True)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from fer_edge.search.export.check import compare
+from fer_edge_search.export.check import compare
 
 REFERENCE = np.array([[0.7, 0.2, 0.1], [0.1, 0.8, 0.1], [0.3, 0.3, 0.4], [0.5, 0.4, 0.1]],
                      dtype=np.float32)
@@ -53,7 +53,7 @@ def test_fp16_has_no_difference_limit():
 
 
 def test_human_bytes():
-    from fer_edge.search.export.show import human_bytes
+    from fer_edge_search.export.show import human_bytes
 
     assert [human_bytes(n) for n in (None, 900, 1536, 3 * 1024**2)] == [
         "-", "900 B", "1.5 KiB", "3.0 MiB"]

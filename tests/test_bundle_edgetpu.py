@@ -11,17 +11,17 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from fer_edge.errors import UserInputError
-from fer_edge.search.export.base import ExportContext
-from fer_edge.search.export.edgetpu import NOT_ON_PATH, parse_compiler_log
-from fer_edge.search.export.registry import parse_formats, plan_formats
-from fer_edge.search.export.step import export_format
+from fer_edge_core.errors import UserInputError
 from fer_edge_harness.bundle import (
     STATUS_BUILT,
     STATUS_FAILED,
     STATUS_NOT_BUILT,
     sha256_file,
 )
+from fer_edge_search.export.base import ExportContext
+from fer_edge_search.export.edgetpu import NOT_ON_PATH, parse_compiler_log
+from fer_edge_search.export.registry import parse_formats, plan_formats
+from fer_edge_search.export.step import export_format
 
 HEAD = """Edge TPU Compiler version 16.0.384591198
 Started a compilation timeout timer of 180 seconds.

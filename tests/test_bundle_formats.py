@@ -16,7 +16,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 from typer.testing import CliRunner
 
 from fer_edge.cli import app
-from fer_edge.errors import UserInputError
+from fer_edge_core.errors import UserInputError
 from fer_edge_harness.bundle import (
     MANIFEST_NAME,
     STATUS_BUILT,
@@ -50,8 +50,8 @@ def make_run(run_dir: Path) -> None:
     """A stage-1 run folder by the brief's layout: run.json, top.json, trials/<id>/model.keras."""
     import keras
 
-    from fer_edge.search.datasets import SplitSpec, load_dataset, split_dataset
-    from fer_edge.search.model import build_model, count_params_flops
+    from fer_edge_search.datasets import SplitSpec, load_dataset, split_dataset
+    from fer_edge_search.model import build_model, count_params_flops
 
     split = SplitSpec()
     data = split_dataset(load_dataset(SPEC), split)
@@ -87,7 +87,7 @@ def run_dir(tmp_path_factory) -> Path:
 @pytest.fixture(scope="module")
 def bundle(run_dir, tmp_path_factory) -> Path:
     """The one bundle of this module: both models, every format (edgetpu: no compiler here)."""
-    from fer_edge.search.export.writer import write_bundle
+    from fer_edge_search.export.writer import write_bundle
 
     return write_bundle(run_dir, 2, tmp_path_factory.mktemp("models") / "tiny")
 
@@ -165,7 +165,7 @@ RUNNERS = {"keras": run_keras_batch1, "tflite_fp32": run_litert, "tflite_int8": 
 
 
 def test_manifest_describes_dataset_input_and_test_set(manifest, test_set):
-    from fer_edge.search.datasets import SplitSpec, load_dataset, split_dataset
+    from fer_edge_search.datasets import SplitSpec, load_dataset, split_dataset
 
     split = split_dataset(load_dataset(SPEC), SplitSpec())
     images, labels = test_set
@@ -254,7 +254,7 @@ def test_openvino_lists_its_bin_as_weights(bundle, manifest):
 
 
 def test_edgetpu_recorded_not_built_without_compiler(manifest):
-    from fer_edge.search.export.edgetpu import NOT_ON_PATH
+    from fer_edge_search.export.edgetpu import NOT_ON_PATH
 
     if shutil.which("edgetpu_compiler"):
         pytest.skip("a real edgetpu_compiler is on PATH")
@@ -341,7 +341,7 @@ def test_bundle_show_prints_models_formats_and_hashes(bundle, manifest):
     for model in manifest["models"]:
         assert model["id"] in result.output
         assert model["artifacts"]["onnx"]["sha256"][:8] in result.output
-    from fer_edge.search.export.show import human_bytes
+    from fer_edge_search.export.show import human_bytes
 
     openvino = manifest["models"][0]["artifacts"]["openvino_fp16"]
     assert human_bytes(openvino["bytes"] + openvino["weights"]["bytes"]) in result.output
@@ -365,8 +365,8 @@ def test_cli_bundle_default_command_and_help(run_dir, tmp_path):
 
 def test_a_failing_export_is_recorded_and_the_rest_still_built(run_dir, tmp_path, monkeypatch):
     """onnx raises: recorded as failed with its reason; openvino falls back to the Keras model."""
-    from fer_edge.search.export.onnx_file import OnnxExporter
-    from fer_edge.search.export.writer import write_bundle
+    from fer_edge_search.export.onnx_file import OnnxExporter
+    from fer_edge_search.export.writer import write_bundle
 
     def explode(self, ctx):
         ctx.target(self.file_name).write_bytes(b"half a file")
@@ -384,7 +384,7 @@ def test_a_failing_export_is_recorded_and_the_rest_still_built(run_dir, tmp_path
 
 
 def test_bundle_refuses_an_existing_folder_and_unknown_formats(run_dir, bundle):
-    from fer_edge.search.export.writer import write_bundle
+    from fer_edge_search.export.writer import write_bundle
 
     with pytest.raises(UserInputError, match="already exists"):
         write_bundle(run_dir, 1, bundle)
@@ -393,7 +393,7 @@ def test_bundle_refuses_an_existing_folder_and_unknown_formats(run_dir, bundle):
 
 
 def test_a_bundle_that_cannot_be_made_leaves_nothing_behind(run_dir, tmp_path):
-    from fer_edge.search.export.writer import write_bundle
+    from fer_edge_search.export.writer import write_bundle
 
     changed = Path(shutil.copytree(run_dir, tmp_path / "run"))
     run = json.loads((changed / "run.json").read_text())
@@ -405,7 +405,7 @@ def test_a_bundle_that_cannot_be_made_leaves_nothing_behind(run_dir, tmp_path):
 
 
 def test_a_run_folder_without_a_readable_top_json_is_refused(run_dir, tmp_path):
-    from fer_edge.search.export.writer import write_bundle
+    from fer_edge_search.export.writer import write_bundle
 
     changed = Path(shutil.copytree(run_dir, tmp_path / "run"))
     (changed / "top.json").write_text("[{not json")

@@ -12,7 +12,7 @@ import pytest
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-from fer_edge.errors import UserInputError
+from fer_edge_core.errors import UserInputError
 from fer_edge_harness.bundle import STATUS_BUILT, sha256_file, verify_bundle
 
 SPEC = "synthetic:n=210,identities=30,seed=0"
@@ -46,7 +46,7 @@ def external_model(path: Path) -> Path:
 
 @pytest.fixture(scope="module")
 def imported(tmp_path_factory) -> tuple[Path, Path]:
-    from fer_edge.search.export.external import import_external
+    from fer_edge_search.export.external import import_external
 
     root = tmp_path_factory.mktemp("import")
     source = external_model(root / "someone_else.h5")
@@ -56,7 +56,7 @@ def imported(tmp_path_factory) -> tuple[Path, Path]:
 def test_import_resizes_and_remaps_the_test_set(imported):
     from PIL import Image
 
-    from fer_edge.search.datasets import SplitSpec, load_dataset, split_dataset
+    from fer_edge_search.datasets import SplitSpec, load_dataset, split_dataset
 
     _, bundle = imported
     manifest = verify_bundle(bundle)
@@ -120,7 +120,7 @@ def test_lambda_model_is_refused(tmp_path, monkeypatch, capsys):
     import keras
 
     from fer_edge.cli import main
-    from fer_edge.search.export.external import import_external
+    from fer_edge_search.export.external import import_external
 
     inputs = keras.Input((48, 48, 1))
     outputs = keras.layers.Dense(3, activation="softmax")(
@@ -144,7 +144,7 @@ def test_lambda_model_is_refused(tmp_path, monkeypatch, capsys):
 def test_unfit_models_and_class_lists_are_refused(imported, tmp_path):
     import keras
 
-    from fer_edge.search.export.external import import_external, parse_classes
+    from fer_edge_search.export.external import import_external, parse_classes
 
     source, _ = imported
     with pytest.raises(UserInputError, match="4 outputs") as info:

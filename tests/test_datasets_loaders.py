@@ -13,9 +13,9 @@ from datasets_trees import (
     write_image,
 )
 
-from fer_edge.errors import UserInputError
-from fer_edge.search.datasets import CKPLUS_CLASSES, load_dataset
-from fer_edge.search.datasets.fer2013 import FER2013_CLASSES
+from fer_edge_core.errors import UserInputError
+from fer_edge_search.datasets import CKPLUS_CLASSES, load_dataset
+from fer_edge_search.datasets.fer2013 import FER2013_CLASSES
 
 
 def test_ckplus_takes_the_peak_frame_of_labelled_sequences_only(tmp_path):

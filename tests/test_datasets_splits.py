@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from fer_edge.errors import UserInputError
-from fer_edge.search.datasets import Dataset, SplitSpec, load_dataset, split_dataset
+from fer_edge_core.errors import UserInputError
+from fer_edge_search.datasets import Dataset, SplitSpec, load_dataset, split_dataset
 
 CLASSES = ("a", "b", "c", "d", "e", "f", "g")
 

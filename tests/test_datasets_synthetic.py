@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from fer_edge.errors import UserInputError
-from fer_edge.search.datasets import CKPLUS_CLASSES, load_dataset
-from fer_edge.search.datasets.synthetic import (
+from fer_edge_core.errors import UserInputError
+from fer_edge_search.datasets import CKPLUS_CLASSES, load_dataset
+from fer_edge_search.datasets.synthetic import (
     ACTIONS,
     prototype_matrix,
     render,

@@ -11,13 +11,13 @@ import pytest
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-from fer_edge.search.export.base import ExportContext
-from fer_edge.search.export.tflite_int8 import (
+from fer_edge_search.export.base import ExportContext
+from fer_edge_search.export.tflite_int8 import (
     TfliteInt8Exporter,
     convert_int8,
     refuse_dynamic_shape_ops,
 )
-from fer_edge.search.export.tflite_ops import DYNAMIC_SHAPE_OPS, op_names
+from fer_edge_search.export.tflite_ops import DYNAMIC_SHAPE_OPS, op_names
 
 
 def small_cnn(batch_size: int | None):

@@ -265,8 +265,8 @@ def test_a_busy_thread_started_mid_run_flags_the_result_through_to_the_report(ti
     timed rounds of the first model (a pure-Python loop: it takes Python's interpreter from
     the timing loop for a switch interval at a time): its result is flagged in the JSON, in
     merge's ranking and in the report."""
-    from fer_edge.merge.ranking import merge_results
-    from fer_edge.merge.report import write_report
+    from fer_edge_merge.ranking import merge_results
+    from fer_edge_merge.report import write_report
 
     (tmp_path / "fer_disturber.py").write_text(DISTURBER)
     out = tmp_path / "disturbed.json"

@@ -4,12 +4,12 @@ import itertools
 
 import pytest
 
-from fer_edge.merge import fitness
-from fer_edge.merge.pareto import pareto_front
+from fer_edge_merge import fitness
+from fer_edge_merge.pareto import pareto_front
 
 
 def test_fit_pdp_matches_the_papers_table_4():
-    # design.md "Fitness": 96.95 / (0.39 x 0.52) = 478.06 (Coral Dev board).
+    # README "Contracts", the paper's Table 4: 96.95 / (0.39 x 0.52) = 478.06 (Coral Dev board).
     assert fitness.fit_pdp(96.95, 0.39, 0.52) == pytest.approx(478.0572, abs=1e-4)
     assert round(fitness.fit_pdp(96.95, 0.39, 0.52), 2) == 478.06
     # Table 4's baselines (the paper truncates to 28.04 and 220.27).

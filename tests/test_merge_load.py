@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from merge_factory import REAL_FILE, run_cli, write_results
 
-from fer_edge.errors import UserInputError
-from fer_edge.merge.load import load_results, read_results_file
+from fer_edge_core.errors import UserInputError
+from fer_edge_merge.load import load_results, read_results_file
 
 
 def test_real_pytest_benchmark_file_loads():

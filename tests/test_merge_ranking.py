@@ -15,7 +15,7 @@ from merge_factory import (
     write_results,
 )
 
-from fer_edge.merge.ranking import merge_results, read_ranking
+from fer_edge_merge.ranking import merge_results, read_ranking
 
 
 def _by_board(rows, fitness):

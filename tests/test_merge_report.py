@@ -6,8 +6,8 @@ from html.parser import HTMLParser
 from merge_factory import STAGE2, STAGE3, run_cli, write_bundle, write_paper_results
 from PIL import Image
 
-from fer_edge.merge.ranking import merge_results
-from fer_edge.merge.report import write_report
+from fer_edge_merge.ranking import merge_results
+from fer_edge_merge.report import write_report
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
@@ -129,8 +129,8 @@ def test_report_of_a_folder_without_ranking_exits_2(tmp_path, monkeypatch, capsy
 def test_report_lists_flagged_latencies_with_their_reasons(tmp_path):
     from merge_factory import write_results
 
-    from fer_edge.merge.ranking import merge_results
-    from fer_edge.merge.report import write_report
+    from fer_edge_merge.ranking import merge_results
+    from fer_edge_merge.report import write_report
 
     flags = [{"flag": "wide-dispersion", "reason": "IQR 31% of the median (limit 10%)"}]
     models = [{"model_id": "k16-24", "accuracy": 97.0, "latency_ms": 1.0, "flags": flags},

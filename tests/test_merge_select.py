@@ -5,10 +5,10 @@ import json
 import pytest
 from merge_factory import STAGE2, run_cli, write_bundle, write_paper_results
 
-from fer_edge.errors import UserInputError
-from fer_edge.merge.ranking import merge_results
-from fer_edge.merge.select import select_models
+from fer_edge_core.errors import UserInputError
 from fer_edge_harness.bundle import BundleError, verify_bundle
+from fer_edge_merge.ranking import merge_results
+from fer_edge_merge.select import select_models
 
 
 @pytest.fixture

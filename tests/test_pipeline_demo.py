@@ -8,7 +8,6 @@ from datetime import UTC, datetime
 import pytest
 from merge_factory import run_cli
 
-from fer_edge.merge.tables import NO_POWER_NOTE
 from fer_edge.pipeline import QUICK, run_demo, stage3
 from fer_edge.pipeline.console import DemoConsole
 from fer_edge.pipeline.measure import BoardRun
@@ -16,6 +15,7 @@ from fer_edge.pipeline.options import DemoPaths, with_overrides
 from fer_edge.pipeline.power import PowerDecision
 from fer_edge.pipeline.record import DemoRecord
 from fer_edge_harness.bundle import verify_bundle
+from fer_edge_merge.tables import NO_POWER_NOTE
 
 BOARDS = ["host-onnxruntime", "host-tflite"]  # QUICK's backends, each its own board
 

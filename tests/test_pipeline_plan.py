@@ -7,7 +7,6 @@ from pathlib import Path
 import pytest
 from merge_factory import run_cli
 
-from fer_edge.errors import UserInputError
 from fer_edge.pipeline.budget import (
     StepCosts,
     describe_estimate,
@@ -27,6 +26,7 @@ from fer_edge.pipeline.options import (
 from fer_edge.pipeline.power import decide_power
 from fer_edge.pipeline.record import DemoRecord
 from fer_edge.pipeline.reuse import results_match, selection_matches, stage1_bundle_matches
+from fer_edge_core.errors import UserInputError
 
 FIXTURE = Path(__file__).parent / "fixtures" / "merge" / "pytest_benchmark_5.3.1_host.json"
 

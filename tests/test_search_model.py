@@ -9,9 +9,9 @@ import pytest
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-from fer_edge.search.model import build_model, count_params_flops, rebuild_with_batch
+from fer_edge_search.model import build_model, count_params_flops, rebuild_with_batch
 
-# The reference model of notes/stack.md ("K=[16,32], FC 115/85, 557k params, 28 MFLOP").
+# The reference model of docs/runtimes.md ("K=[16,32], FC 115/85, 557k params, 28 MFLOP").
 REFERENCE = {"blocks": 2, "kernels": [16, 32], "fc1": 115, "fc2": 85,
              "dropout1": 0.1, "dropout2": 0.17}
 

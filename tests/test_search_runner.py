@@ -14,11 +14,11 @@ import pytest
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-from fer_edge.errors import UserInputError
-from fer_edge.search import runner
-from fer_edge.search.datasets.base import SplitSpec
-from fer_edge.search.model import build_model
-from fer_edge.search.train import TrainResult, train_config
+from fer_edge_core.errors import UserInputError
+from fer_edge_search import runner
+from fer_edge_search.datasets.base import SplitSpec
+from fer_edge_search.model import build_model
+from fer_edge_search.train import TrainResult, train_config
 
 DATA = "synthetic:n=300"
 TINY_SPACE = {
@@ -106,8 +106,8 @@ def test_real_tiny_search_writes_the_run_folder(tmp_path, space_file, monkeypatc
 def test_saved_model_reproduces_the_recorded_accuracy(tmp_path, space_file, monkeypatch):
     import keras
 
-    from fer_edge.search.datasets import load_dataset, split_dataset
-    from fer_edge.search.train import accuracy_percent, prepare_images
+    from fer_edge_search.datasets import load_dataset, split_dataset
+    from fer_edge_search.train import accuracy_percent, prepare_images
 
     out = tmp_path / "run"
     row = search(out, space_file, 1, CountingTrainer(), monkeypatch, epochs=2)[0]
@@ -193,7 +193,7 @@ def test_resume_refuses_another_space_or_dataset(tmp_path, space_file, monkeypat
 def test_resume_refuses_changed_data_behind_the_same_spec(tmp_path, space_file, monkeypatch):
     import dataclasses
 
-    from fer_edge.search import datasets
+    from fer_edge_search import datasets
 
     out = tmp_path / "a"
     search(out, space_file, 1, CountingTrainer(fake=True), monkeypatch)

@@ -10,8 +10,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from fer_edge.errors import UserInputError
-from fer_edge.search.space import DEFAULT_SPACE_PATH, load_space
+from fer_edge_core.errors import UserInputError
+from fer_edge_search.space import DEFAULT_SPACE_PATH, load_space
 
 TINY = {
     "schema_version": 1,

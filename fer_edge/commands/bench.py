@@ -21,7 +21,7 @@ def check_arguments(bundle: Path, backend: str, stage: str, rounds: int, warmup_
                     threads: int | None, seconds: dict[str, float] | None = None) -> list[str]:
     """Refuse bad input before a child process starts: the backends named, the stage, the
     counts, and the bundle itself (verified here too, so its problem reads as `error: ...`)."""
-    from fer_edge.errors import UserInputError
+    from fer_edge_core.errors import UserInputError
     from fer_edge_harness.backends import parse_backends
     from fer_edge_harness.bundle import verify_bundle
     from fer_edge_harness.results_schema import STAGES

@@ -41,8 +41,8 @@ def _progress(line: str) -> None:
 
 def _summary(bundle: Path) -> None:
     """Print the finished bundle as `bundle show` does."""
-    from fer_edge.search.export.show import print_bundle
     from fer_edge_harness.bundle import verify_bundle
+    from fer_edge_search.export.show import print_bundle
 
     print_bundle(verify_bundle(bundle))
     typer.echo(f"wrote {bundle}")
@@ -57,8 +57,8 @@ def create(
     force: ForceOption = False,
 ) -> None:
     """Export, check and hash a stage-1 run's top K models into a bundle."""
-    from fer_edge.search.export.registry import parse_formats
-    from fer_edge.search.export.writer import write_bundle
+    from fer_edge_search.export.registry import parse_formats
+    from fer_edge_search.export.writer import write_bundle
 
     bundle = write_bundle(run_dir, top, out, parse_formats(formats), force=force, log=_progress)
     _summary(bundle)
@@ -78,8 +78,8 @@ def import_(
     force: ForceOption = False,
 ) -> None:
     """Wrap a Keras classifier trained elsewhere (any HxWx1 input) into a bundle."""
-    from fer_edge.search.export.external import import_external, parse_classes
-    from fer_edge.search.export.registry import parse_formats
+    from fer_edge_search.export.external import import_external, parse_classes
+    from fer_edge_search.export.registry import parse_formats
 
     bundle = import_external(model, parse_classes(classes), data, out, parse_formats(formats),
                              force=force, log=_progress)
@@ -89,8 +89,8 @@ def import_(
 @bundle_app.command("show")
 def show(bundle: Annotated[Path, typer.Argument(help="Bundle folder (models/NAME).")]) -> None:
     """Print a bundle's models and formats: status, size, sha256 prefix, agreement with Keras."""
-    from fer_edge.search.export.show import print_bundle
     from fer_edge_harness.bundle import read_manifest
+    from fer_edge_search.export.show import print_bundle
 
     print_bundle(read_manifest(bundle))
 

@@ -59,8 +59,8 @@ def register(app: typer.Typer) -> None:
                            ] = False,
     ) -> None:
         """Load a dataset and print images per class, subjects and the size of each part."""
-        from fer_edge.search.datasets import SplitSpec, load_dataset, split_dataset
-        from fer_edge.search.datasets.summary import describe
+        from fer_edge_search.datasets import SplitSpec, load_dataset, split_dataset
+        from fer_edge_search.datasets.summary import describe
 
         ds = load_dataset(spec, last_frames=last_frames)
         info = describe(split_dataset(ds, SplitSpec(rule=split, train=train, val=val,

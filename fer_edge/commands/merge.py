@@ -24,15 +24,18 @@ def register(app: typer.Typer) -> None:
         Ranks are within each device label (1 = best). The same model and backend measured
         twice on one board: the file with the later JSON datetime wins, with a warning.
         """
-        from fer_edge.merge.ranking import merge_results, read_ranking
-        from fer_edge.merge.tables import boards, decision_fitness
+        from fer_edge_merge.decision import board_decisions
+        from fer_edge_merge.ranking import merge_results, read_ranking
 
         path = merge_results(results, out, bundles=bundle or [])
         rows = read_ranking(out).rows
-        typer.echo(f"ranking: {path} ({len(rows)} rows, {len(boards(rows))} boards)")
-        for label in boards(rows):
-            mine = [r for r in rows if r["device_label"] == label]
-            name = decision_fitness(mine)
-            best = min(mine, key=lambda r: (r[f"rank_{name}"] or 1 << 30, r["model_id"]))
-            typer.echo(f"  {label}: best by accuracy/{'PDP' if name == 'pdp' else 'latency'} "
-                       f"{best['model_id']} ({best['backend']}) {best[f'fit_{name}']:.2f}")
+        decisions = board_decisions(rows)
+        typer.echo(f"ranking: {path} ({len(rows)} rows, {len(decisions)} boards)")
+        for decision in decisions:
+            best = decision.best
+            if best is None:
+                typer.echo(f"  {decision.device_label}: nothing measured to decide on")
+                continue
+            typer.echo(f"  {decision.device_label}: best by {decision.phrase} "
+                       f"{best['model_id']} ({best['backend']}) "
+                       f"{best[f'fit_{decision.fitness}']:.2f}")

@@ -16,6 +16,6 @@ def register(app: typer.Typer) -> None:
             "--out", help="Folder for index.html and its PNG figures.")],
     ) -> None:
         """Tables 2-4, Figures 4-7 and per-board Pareto fronts in OUT/index.html."""
-        from fer_edge.merge.report import write_report
+        from fer_edge_merge.report import write_report
 
         typer.echo(f"report: {write_report(ranking_dir, out)}")

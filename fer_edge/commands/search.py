@@ -48,7 +48,7 @@ def register(app: typer.Typer) -> None:
         split_seed: Annotated[int, typer.Option("--split-seed", min=0,
                                                 help="Seed of the split.")] = 0,
         space: Annotated[Path | None, typer.Option("--space", help="Space file (JSON); "
-                         "default: the built-in search/space.json.")] = None,
+                         "default: the built-in space.json.")] = None,
         batch_size: Annotated[int, typer.Option("--batch-size", min=1)] = 32,
         patience: Annotated[int, typer.Option("--patience", min=1, help="Epochs without a "
                             "better validation accuracy before stopping.")] = 5,
@@ -62,8 +62,8 @@ def register(app: typer.Typer) -> None:
         result.json, OUT/trials.pkl); running the same command again resumes. Writes
         OUT/run.json, OUT/top.json and OUT/top.csv (ranked best first)."""
         os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-        from fer_edge.search.datasets.base import SplitSpec
-        from fer_edge.search.runner import run_search
+        from fer_edge_search.datasets.base import SplitSpec
+        from fer_edge_search.runner import run_search
 
         rows = run_search(data, SplitSpec(rule=split.value, seed=split_seed), trials, epochs,
                           top, out, seed=seed, space_path=space, show_progress=not quiet,

@@ -22,7 +22,7 @@ def register(app: typer.Typer) -> None:
         top: Annotated[int, typer.Option("--top", help="Models kept per board.")] = 10,
     ) -> None:
         """Write, per board, a verified bundle of its top models that records its parent."""
-        from fer_edge.merge.select import select_models
+        from fer_edge_merge.select import select_models
 
         written = select_models(ranking_dir, by, top, bundle, out)
         for label, path in written.items():

@@ -21,11 +21,11 @@ def register(app: typer.Typer) -> None:
     @app.command()
     def space(
         space: Annotated[Path | None, typer.Option(
-            "--space", help="Space file (JSON); default: the built-in search/space.json.")] = None,
+            "--space", help="Space file (JSON); default: the built-in space.json.")] = None,
         as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
     ) -> None:
         """Print the search space: each dimension's values and the exact number of configs."""
-        from fer_edge.search.space import load_space
+        from fer_edge_search.space import load_space
 
         loaded = load_space(space)
         dims = loaded.dimensions()

@@ -1,7 +1,7 @@
 """How long a demo of given sizes should take: a cost model of each step, for the plan the demo
 prints first (and for choosing the default sizes). Pure arithmetic.
 
-The costs were measured on the 2-core x86-64 machine of notes/stack.md (quiet, 2026-11-25):
+The costs were measured on the 2-core x86-64 machine of docs/runtimes.md (quiet, 2026-11-25):
 a trial on the default synthetic set (about 980 training images) costs about 1.2 s an epoch
 plus 1 s; a bundle about 4 s plus 0.6 s per model and format; the board suite about 0.6 s to
 start and 0.1 s per model (Keras: 3 s and 0.7 s), plus the timing itself: a warm-up of about

@@ -26,25 +26,18 @@ from fer_edge.pipeline.record import DemoRecord
 
 
 def board_choices(ranking_dir: Path) -> list[dict[str, Any]]:
-    """Per board: its chosen model under the deciding fitness (accuracy/PDP where power was
-    measured, else accuracy/latency) and how many models it ranked."""
-    from fer_edge.merge.ranking import read_ranking
-    from fer_edge.merge.tables import boards, decision_fitness
+    """Per board: its chosen model (fer_edge_merge.decision, the one per-board decision), the
+    deciding fitness and how many models it ranked."""
+    from fer_edge_merge.decision import board_decisions
+    from fer_edge_merge.ranking import read_ranking
 
-    rows = read_ranking(ranking_dir).rows
-    out = []
-    for label in boards(rows):
-        mine = [r for r in rows if r["device_label"] == label]
-        name = decision_fitness(mine)
-        best = min(mine, key=lambda r: (r[f"rank_{name}"] or 1 << 30, r["model_id"]))
-        out.append({**best, "models": len(mine),
-                    "fitness": "accuracy/PDP" if name == "pdp" else "accuracy/latency"})
-    return out
+    return [{**decision.best, "models": decision.models, "fitness": decision.phrase}
+            for decision in board_decisions(read_ranking(ranking_dir).rows) if decision.best]
 
 
 def write_report(ranking_dir: Path, paths: DemoPaths, ui: DemoConsole,
                  record: DemoRecord) -> Path:
-    from fer_edge.merge.report import write_report as report
+    from fer_edge_merge.report import write_report as report
 
     ui.header("Report", "the paper's Tables 2-4, Figures 4-7 and per-board Pareto fronts.")
     with record.step("report", "tables and figures") as step:
@@ -62,7 +55,7 @@ def run_demo(out_dir: str | Path, options: DemoOptions | None = None, *,
     `options` (default DemoOptions()) with keyword `overrides` on top, e.g.
     `run_demo("runs/demo", trials=1000, stage1_top=1000, stage2_top=10)`.
     """
-    from fer_edge.search.export.registry import plan_formats
+    from fer_edge_search.export.registry import plan_formats
 
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     opts = check_options(with_overrides(options or DemoOptions(), **overrides))

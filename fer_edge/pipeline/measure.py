@@ -12,9 +12,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from fer_edge.errors import UserInputError
 from fer_edge.pipeline.options import DemoOptions
 from fer_edge.pipeline.reuse import results_match
+from fer_edge_core.errors import UserInputError
 
 # pytest exit statuses that still leave a meaningful results file: all measured, some failed,
 # nothing to run (every model skipped, e.g. a runtime this machine lacks).
@@ -64,7 +64,7 @@ def expected_run_info(opts: DemoOptions, bundle_sha256: str, label: str, backend
 
 def _count(run: BoardRun) -> BoardRun:
     """Fill the counts from the results file; unusable when it does not parse."""
-    from fer_edge.merge.load import read_results_file
+    from fer_edge_merge.load import read_results_file
 
     try:
         results = read_results_file(run.results)

@@ -11,10 +11,10 @@ from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
 from typing import Any
 
-from fer_edge.errors import UserInputError
+from fer_edge_core.errors import UserInputError
 from fer_edge_harness.settings import DEFAULT_MAX_WARMUP_S, DEFAULT_MIN_TIME_S
 
-# The backends a plain x86-64 host has (design.md, "Backends"): LiteRT fp32 and int8, ONNX
+# The backends a plain x86-64 host has (docs/runtimes.md, "Backends"): LiteRT fp32 and int8, ONNX
 # Runtime, OpenVINO on the CPU, Keras as the training framework's reference.
 HOST_BACKENDS = ("tflite", "tflite-int8", "onnxruntime", "openvino", "keras")
 DEVICE_LABEL_PREFIX = "host-"

@@ -1,6 +1,6 @@
 """Decide whether stage 3 (power) can run here, and with which sensor: never invent watts.
 
-Stage 3 needs a power meter (design.md, "Power sensors"). The harness gets its sensors in a
+Stage 3 needs a power meter (README, "What it does"). The harness gets its sensors in a
 later issue, as the module `fer_edge_harness.sensors` with a {name: "module:Class"} table
 `SENSORS` (the same lazy registry as its backends). Until that module exists, and whenever the
 user keeps the default `--power-sensor none`, the demo skips stage 3, says so, and the report
@@ -14,8 +14,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from fer_edge.errors import UserInputError
 from fer_edge.pipeline.options import NO_SENSOR
+from fer_edge_core.errors import UserInputError
 
 SENSORS_MODULE = "fer_edge_harness.sensors"
 

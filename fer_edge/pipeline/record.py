@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from fer_edge.files import ensure_dir, write_json
+from fer_edge_core.files import ensure_dir, write_json
 
 RECORD_SCHEMA_VERSION = 1
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from fer_edge.errors import UserInputError
+from fer_edge_core.errors import UserInputError
 from fer_edge_harness.bundle import MANIFEST_NAME, BundleError, verify_bundle
 
 
@@ -48,7 +48,7 @@ def selection_matches(manifest: dict[str, Any], parent_sha256: str, by: str, top
 def results_match(path: Path, expected: dict[str, Any]) -> bool:
     """The results file is complete and its run info agrees with `expected` (bundle_sha256,
     device_label, stage, backends, rounds, ... as the harness records them)."""
-    from fer_edge.merge.load import read_results_file
+    from fer_edge_merge.load import read_results_file
 
     if not path.is_file():
         return False

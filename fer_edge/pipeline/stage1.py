@@ -5,16 +5,16 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from fer_edge.errors import UserInputError
 from fer_edge.pipeline.console import DemoConsole, output_to_log
 from fer_edge.pipeline.options import DemoOptions, DemoPaths, bundle_formats
 from fer_edge.pipeline.record import DemoRecord
 from fer_edge.pipeline.reuse import stage1_bundle_matches, verified_manifest
+from fer_edge_core.errors import UserInputError
 
 
 def finished_trials(run_dir: Path) -> int:
     """Trials an earlier run already finished in `run_dir` (0 for a new folder)."""
-    from fer_edge.search.trial_store import RunStore, done_tids
+    from fer_edge_search.trial_store import RunStore, done_tids
 
     store = RunStore(run_dir)
     if not store.run_json.is_file():
@@ -28,8 +28,8 @@ def finished_trials(run_dir: Path) -> int:
 def search(opts: DemoOptions, paths: DemoPaths, ui: DemoConsole,
            record: DemoRecord) -> list[dict[str, Any]]:
     """Run (or resume) the search to `opts.trials` trials; its top `opts.stage1_top` rows."""
-    from fer_edge.search.datasets.base import SplitSpec
-    from fer_edge.search.runner import run_search
+    from fer_edge_search.datasets.base import SplitSpec
+    from fer_edge_search.runner import run_search
 
     epochs = f"{opts.epochs} epoch{'s' * (opts.epochs != 1)}"
     ui.header("Stage 1: search", f"Hyperopt TPE over the VGG-like space: {opts.trials} trials "
@@ -68,7 +68,7 @@ def bundle(opts: DemoOptions, paths: DemoPaths, ui: DemoConsole, record: DemoRec
            rows: list[dict[str, Any]]) -> Path:
     """The stage-1 bundle of the top rows in the formats the backends run; reused when an
     earlier run left a verified one of the same models and formats."""
-    from fer_edge.search.export.writer import model_id, write_bundle
+    from fer_edge_search.export.writer import model_id, write_bundle
 
     formats = bundle_formats(opts.backends)
     ids = [model_id(r) for r in rows[:opts.stage1_top]]

@@ -7,12 +7,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from fer_edge.errors import UserInputError
 from fer_edge.pipeline.console import DemoConsole
 from fer_edge.pipeline.measure import BoardRun, measure_board
 from fer_edge.pipeline.options import DemoOptions, DemoPaths, device_label
 from fer_edge.pipeline.record import DemoRecord
 from fer_edge.pipeline.reuse import selection_matches, verified_manifest
+from fer_edge_core.errors import UserInputError
 
 STAGE = "latency"
 
@@ -42,7 +42,7 @@ def measure_all(opts: DemoOptions, paths: DemoPaths, ui: DemoConsole, record: De
 def merge(runs: list[BoardRun], out_dir: Path, bundles: list[Path], ui: DemoConsole,
           record: DemoRecord, stage: str) -> Path:
     """Rank the usable boards' results (fer-edge merge); refuse when no board measured any."""
-    from fer_edge.merge.ranking import merge_results
+    from fer_edge_merge.ranking import merge_results
 
     usable = [r.results for r in runs if r.usable]
     if not any(r.measured for r in runs if r.usable):
@@ -60,8 +60,8 @@ def merge(runs: list[BoardRun], out_dir: Path, bundles: list[Path], ui: DemoCons
 
 
 def _chosen_ids(ranking_dir: Path, by: str, top: int) -> dict[str, list[str]]:
-    from fer_edge.merge.ranking import read_ranking
-    from fer_edge.merge.select import choose_models
+    from fer_edge_merge.ranking import read_ranking
+    from fer_edge_merge.select import choose_models
 
     chosen = choose_models(read_ranking(ranking_dir).rows, by, top)
     return {label: [r["model_id"] for r in rows] for label, rows in chosen.items()}
@@ -71,7 +71,7 @@ def select(ranking_dir: Path, by: str, top: int, parent: Path, out_dir: Path,
            ui: DemoConsole, record: DemoRecord, stage: str) -> dict[str, Path]:
     """Per board its top `top` by `by` as a verified bundle (fer-edge select); reused when
     every board's bundle is already there, from this parent, of the same models."""
-    from fer_edge.merge.select import board_folder_name, select_models
+    from fer_edge_merge.select import board_folder_name, select_models
 
     parent_sha = verified_manifest(parent)["bundle_sha256"]  # type: ignore[index]
     chosen = _chosen_ids(ranking_dir, by, top)

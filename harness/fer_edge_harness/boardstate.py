@@ -1,7 +1,7 @@
 """What was seen of the board: its hardware (model, CPU, L4T release) and its state around a
 benchmark (governor and clocks per CPU, temperatures, throttling, Jetson power mode).
 
-Throttling and governors silently change latency (platforms.md), so every result carries them.
+Throttling and governors silently change latency (docs/runtimes.md, "Board state"), so every result carries them.
 Every file is read under a root folder and every command goes through a runner, so tests can
 build a Raspberry Pi's or a Jetson's /sys and /proc in a temporary folder. Nothing here fails:
 what cannot be read is left out (None), never guessed.

@@ -1,4 +1,4 @@
-"""The fields of a result (design.md, "Results"): one list that the harness writes and the
+"""The fields of a result (README, "Contracts"): one list that the harness writes and the
 merge tool checks, so the two cannot drift apart. Python 3.6 compatible."""
 
 # 2: latency_ms is the median of the timed rounds (1: their mean), and the timing fields below.

@@ -33,7 +33,7 @@ class RunSettings(object):
         self.backends = list(backends)
         self.device_label = device_label
         self.stage = stage
-        # Threads are always given to the runtime, never left to its default (stack.md 4).
+        # Threads are always given to the runtime, never left to its default (docs/runtimes.md, pitfall 4).
         self.threads = int(threads) if threads is not None else cpu_count()
         self.rounds = int(rounds)
         self.warmup_rounds = int(warmup_rounds)

@@ -1,7 +1,7 @@
 """`onnxruntime`: the ONNX file on ONNX Runtime's CPU execution provider (the fp32 CPU reference).
 
 Threads are set (intra-op = --threads, inter-op 1, sequential execution): ONNX Runtime's
-default is every core (stack.md pitfall 4). The input is bound once as an OrtValue in
+default is every core (docs/runtimes.md, pitfall 4). The input is bound once as an OrtValue in
 `prepare`, so the timed call is the run alone, as in onnxruntime_perf_test.
 """
 

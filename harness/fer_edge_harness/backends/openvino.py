@@ -2,7 +2,7 @@
 
 Works with the new API (`openvino.Core`, 2023.1+) and the 2022.3 LTS one (`openvino.runtime`),
 the last with the MYRIAD plugin. Everything that changes the numbers is set, not defaulted:
-precision (a CPU with AVX512_BF16 otherwise runs bf16; stack.md pitfall 3), threads (pitfall 4),
+precision (a CPU with AVX512_BF16 otherwise runs bf16; docs/runtimes.md, pitfall 3), threads (pitfall 4),
 a static [1, H, W, 1] input (pitfall 7), latency hint with one stream, one reusable InferRequest.
 """
 

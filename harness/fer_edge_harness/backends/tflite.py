@@ -2,7 +2,7 @@
 
 Uses whichever runtime imports first: ai_edge_litert (current), tflite_runtime (older boards;
 Coral's wheels), tf.lite (a full TensorFlow). Threads are always set: LiteRT's default is 1,
-other runtimes' is every core (stack.md pitfall 4).
+other runtimes' is every core (docs/runtimes.md, pitfall 4).
 """
 
 import numpy as np

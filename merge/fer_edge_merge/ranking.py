@@ -1,0 +1,214 @@
+"""Merge many boards' results into one ranking: fitness and rank of every (board, model, backend).
+
+Ranks are taken within each `device_label` (1 = best), whatever the backend: a label names one
+board as the user runs it. A board that runs several backends (a host timing LiteRT, ONNX Runtime
+and OpenVINO) should give each its own label (e.g. `host-tflite-int8`) if they are to be ranked
+apart; the demo does so. Writes ranking.json (the rows), ranking.csv, ranking.md, failures.json
+(what the harness could not run) and merge.json (sources, bundles, warnings).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from fer_edge_core.errors import UserInputError
+from fer_edge_core.files import ensure_dir, write_atomic, write_json
+from fer_edge_merge import fitness
+from fer_edge_merge.configs import BundleIndex, attach_configs
+from fer_edge_merge.load import LoadedResults, Measurement, load_results
+from fer_edge_merge.render import Table, csv_text, fmt, markdown_table
+from fer_edge_merge.tables import NO_POWER_NOTE
+
+MERGE_SCHEMA_VERSION = 1
+RANKING_JSON, RANKING_CSV, RANKING_MD = "ranking.json", "ranking.csv", "ranking.md"
+FAILURES_JSON, MERGE_JSON = "failures.json", "merge.json"
+
+# Column order of ranking.json rows and ranking.csv.
+ROW_FIELDS = (
+    "device_label", "model_id", "backend", "precision", "threads", "stage",
+    "accuracy", "latency_ms", "dynamic_power_w", "energy_mj",
+    "fit_accuracy", "fit_latency", "fit_pdp", "rank_accuracy", "rank_latency", "rank_pdp",
+    "n_test", "latency_stddev_ms", "power_sensor", "bundle_sha256",
+    "config", "params", "flops", "val_accuracy", "source",
+    "latency_statistic", "latency_mean_ms", "latency_iqr_ms", "latency_cv", "rounds", "timed_s",
+    "flags",
+)
+
+
+def warn_stderr(line: str) -> None:
+    """Default warning sink: one line on stderr."""
+    print(line, file=sys.stderr)
+
+
+def measurement_row(item: Measurement) -> dict[str, Any]:
+    """One ranking row: the measured figures and their three fitness values (ranks come later)."""
+    extra = item.extra
+    accuracy, latency_ms, power_w = extra["accuracy"], extra["latency_ms"], extra["dynamic_power_w"]
+    energy = extra["energy_mj"]
+    if energy is None:
+        energy = fitness.energy_mj(latency_ms, power_w)
+    stddev_s = item.stats.get("stddev")
+    return {
+        "device_label": extra["device_label"], "model_id": extra["model_id"],
+        "backend": extra["backend"], "precision": extra["precision"],
+        "threads": extra["threads"], "stage": extra["stage"],
+        "accuracy": accuracy, "latency_ms": latency_ms,
+        "dynamic_power_w": power_w, "energy_mj": energy,
+        "fit_accuracy": fitness.fit_accuracy(accuracy),
+        "fit_latency": fitness.fit_latency(accuracy, latency_ms),
+        "fit_pdp": fitness.fit_pdp(accuracy, latency_ms, power_w),
+        "n_test": extra["n_test"],
+        "latency_stddev_ms": stddev_s * 1000.0 if isinstance(stddev_s, int | float) else None,
+        "power_sensor": extra["power_sensor"], "bundle_sha256": extra["bundle_sha256"],
+        "source": str(item.source),
+        **{key: extra.get(key) for key in ("latency_statistic", "latency_mean_ms",
+                                           "latency_iqr_ms", "latency_cv", "rounds", "timed_s")},
+        "flags": list(extra.get("flags") or []),
+    }
+
+
+def flag_names(row: dict[str, Any]) -> str:
+    """`wide-dispersion, drift` (empty when the row has no flag)."""
+    return ", ".join(str(f.get("flag")) for f in row.get("flags") or [])
+
+
+def flag_warnings(rows: list[dict[str, Any]]) -> list[str]:
+    """One line per flagged row: ranked all the same, but not silently."""
+    return [f"warning: {r['model_id']}/{r['backend']} on {r['device_label']} is ranked "
+            f"{r['rank_latency']} by accuracy/latency but its latency is flagged: "
+            + "; ".join(f"{f.get('flag')} ({f.get('reason')})" for f in r["flags"])
+            for r in rows if r.get("flags")]
+
+
+def rank_rows(rows: list[dict[str, Any]]) -> None:
+    """Set rank_accuracy, rank_latency, rank_pdp in place, within each device_label."""
+    boards: dict[str, list[dict[str, Any]]] = {}
+    for row in rows:
+        boards.setdefault(row["device_label"], []).append(row)
+    for board_rows in boards.values():
+        for name in fitness.FITNESSES:
+            ranks = fitness.competition_ranks([r[f"fit_{name}"] for r in board_rows])
+            for row, rank in zip(board_rows, ranks, strict=True):
+                row[f"rank_{name}"] = rank
+
+
+def build_ranking(loaded: LoadedResults, index: BundleIndex,
+                  warn: Callable[[str], None]) -> list[dict[str, Any]]:
+    """Rows of every kept measurement, ranked, with configurations, ordered board by board."""
+    rows = [measurement_row(m) for m in loaded.measurements]
+    rank_rows(rows)
+    attach_configs(rows, index, warn)
+    rows.sort(key=lambda r: (r["device_label"], r["rank_latency"], r["model_id"], r["backend"]))
+    return [{key: row.get(key) for key in ROW_FIELDS} for row in rows]
+
+
+def ranking_markdown(rows: list[dict[str, Any]]) -> str:
+    """ranking.md: one table of every row, and a line saying whether power was measured."""
+    table = Table("ranking", ["board", "model", "backend", "accuracy %", "latency ms", "power W",
+                              "acc/lat", "acc/PDP", "rank acc", "rank lat", "rank PDP",
+                              "flags"], [])
+    for r in rows:
+        table.rows.append([r["device_label"], r["model_id"], r["backend"], fmt(r["accuracy"]),
+                           fmt(r["latency_ms"], 3), fmt(r["dynamic_power_w"], 3),
+                           fmt(r["fit_latency"]), fmt(r["fit_pdp"]), fmt(r["rank_accuracy"]),
+                           fmt(r["rank_latency"]), fmt(r["rank_pdp"]), flag_names(r)])
+    power = any(r["dynamic_power_w"] is not None for r in rows)
+    note = "" if power else f"\nNo power measured on any board ({NO_POWER_NOTE}).\n"
+    flagged = sum(1 for r in rows if r.get("flags"))
+    if flagged:
+        note += (f"\n{flagged} of {len(rows)} latencies are flagged (column flags): their "
+                 "ranks are not reliable; measure them again on a quiet board.\n")
+    return ("# fer-edge ranking\n\nRanks are within each board (1 = best); latency ms is the "
+            f"median of the timed rounds.\n{note}\n" + markdown_table(table))
+
+
+def _sources(loaded: LoadedResults) -> list[dict[str, Any]]:
+    """What merge.json records of each input file (oldest first, the order that decided)."""
+    return [{
+        "path": str(f.path), "datetime": f.written.isoformat(),
+        "device_labels": sorted({m.extra["device_label"] for m in f.measurements}),
+        "benchmarks": len(f.measurements), "stage": f.run_info.get("stage"),
+        "bundle_sha256": f.run_info.get("bundle_sha256"),
+        "hardware": f.measurements[0].extra.get("hardware") if f.measurements else None,
+    } for f in loaded.files]
+
+
+def merge_results(paths: Iterable[str | Path], out_dir: str | Path,
+                  bundles: Iterable[str | Path] = (),
+                  warn: Callable[[str], None] | None = None) -> Path:
+    """Read result files, rank, and write the ranking folder; return DIR/ranking.json.
+
+    `bundles` are bundle folders whose manifests give each model's configuration (for the
+    report's Table 3); `warn` receives each warning line (default: stderr).
+    """
+    warn = warn or warn_stderr
+    loaded = load_results(list(paths))
+    for line in loaded.warnings:
+        warn(line)
+    warnings = list(loaded.warnings)
+
+    def collect(line: str) -> None:
+        warnings.append(line)
+        warn(line)
+
+    index = BundleIndex(list(bundles))
+    rows = build_ranking(loaded, index, collect)
+    for line in flag_warnings(rows):
+        collect(line)
+    out = ensure_dir(out_dir)
+    write_json(out / FAILURES_JSON, {"failures": loaded.failures, "skipped": loaded.skipped})
+    write_json(out / MERGE_JSON, {
+        "schema_version": MERGE_SCHEMA_VERSION, "created": datetime.now(UTC).isoformat(),
+        "sources": _sources(loaded), "bundles": index.bundles,
+        "warnings": warnings,
+        "power_measured": any(r["dynamic_power_w"] is not None for r in rows),
+        "flagged": sum(1 for r in rows if r.get("flags")),
+    })
+    write_atomic(out / RANKING_CSV, csv_text(ROW_FIELDS, rows))
+    write_atomic(out / RANKING_MD, ranking_markdown(rows))
+    return write_json(out / RANKING_JSON, rows)
+
+
+@dataclass
+class MergedRanking:
+    """A ranking folder read back: rows, plus the run info and failures when present."""
+
+    directory: Path
+    rows: list[dict[str, Any]]
+    info: dict[str, Any]
+    failures: list[dict[str, Any]]
+    skipped: list[dict[str, Any]]
+
+
+def read_ranking(ranking_dir: str | Path) -> MergedRanking:
+    """Read DIR/ranking.json (required) and merge.json / failures.json (optional)."""
+    directory = Path(ranking_dir)
+    path = directory / RANKING_JSON
+    if not path.is_file():
+        raise UserInputError(path, "no ranking here: run `fer-edge merge ... --out DIR` first")
+    try:
+        rows = json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise UserInputError(path, f"not JSON ({exc})") from None
+    if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
+        raise UserInputError(path, "must be a list of ranking rows")
+    if not rows:
+        raise UserInputError(path, "holds no rows: nothing to select or report")
+    for index, row in enumerate(rows):
+        missing = [k for k in ROW_FIELDS[:16] if k not in row]
+        if missing:
+            raise UserInputError(path, f"row {index} lacks field {missing[0]!r}")
+    extras = {}
+    for name in (MERGE_JSON, FAILURES_JSON):
+        extra_path = directory / name
+        extras[name] = json.loads(extra_path.read_text(encoding="utf-8")) \
+            if extra_path.is_file() else {}
+    failures = extras[FAILURES_JSON]
+    return MergedRanking(directory, rows, extras[MERGE_JSON],
+                         failures.get("failures", []), failures.get("skipped", []))

@@ -1,0 +1,159 @@
+"""Make the next stage's bundle for each board: its top-N models of a ranking, verified.
+
+Stage 2 keeps the top 10 per board by accuracy/latency, stage 3 the best by accuracy/PDP (the
+paper's Fig. 1). Each board gets OUT/<device_label>/: the chosen models' artifact files and the
+test set copied from the parent bundle under the same relative paths, and a manifest that records
+its parent ({"bundle_sha256", "path"}, the path relative to the new bundle) and the selection
+({"by", "top", "ranking", "device_label", "models"}), hashed and then verified like any bundle.
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+import re
+import shutil
+import tempfile
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from fer_edge_core.errors import UserInputError
+from fer_edge_core.files import ensure_dir, write_json
+from fer_edge_harness.bundle import MANIFEST_NAME, manifest_hash, verify_bundle
+from fer_edge_merge.fitness import FITNESS_TITLES, FITNESSES
+from fer_edge_merge.ranking import RANKING_JSON, read_ranking, warn_stderr
+
+
+def board_folder_name(device_label: str) -> str:
+    """A device label as a folder name: anything but letters, digits, '.', '_', '-' becomes '_'."""
+    return re.sub(r"[^A-Za-z0-9._-]+", "_", device_label).strip(".") or "board"
+
+
+def choose_models(rows: list[dict[str, Any]], by: str, top: int) -> dict[str, list[dict]]:
+    """Per board, its best `top` distinct models by rank_<by> (ties: model id order).
+
+    A model ranked under two backends on one label counts once, at its better rank.
+    """
+    boards: dict[str, list[dict[str, Any]]] = {}
+    for row in rows:
+        boards.setdefault(row["device_label"], [])
+        if row.get(f"rank_{by}") is not None:
+            boards[row["device_label"]].append(row)
+    chosen = {}
+    for label, board_rows in boards.items():
+        board_rows.sort(key=lambda r: (r[f"rank_{by}"], r["model_id"], r["backend"]))
+        picked: dict[str, dict[str, Any]] = {}
+        for row in board_rows:
+            if len(picked) < top:
+                picked.setdefault(row["model_id"], row)
+        chosen[label] = list(picked.values())
+    return chosen
+
+
+def _check_choice(chosen: dict[str, list[dict]], by: str, ranking_path: Path,
+                  parent: dict[str, Any], bundle_dir: Path) -> None:
+    """Refuse boards with nothing ranked under `by`, and models the parent bundle lacks."""
+    empty = sorted(label for label, rows in chosen.items() if not rows)
+    if empty:
+        hint = " (no power measured there: select --by latency)" if by == "pdp" else ""
+        raise UserInputError(ranking_path, f"no model is ranked by {FITNESS_TITLES[by]} on "
+                             f"{', '.join(empty)}{hint}")
+    known = {m.get("id") for m in parent.get("models", [])}
+    for label, rows in chosen.items():
+        absent = [r["model_id"] for r in rows if r["model_id"] not in known]
+        if absent:
+            raise UserInputError(bundle_dir / MANIFEST_NAME,
+                                 f"model(s) {', '.join(absent)} ranked on {label} are not in "
+                                 "this bundle: give the bundle these results were measured on")
+
+
+def _files_of(manifest: dict[str, Any]) -> list[str]:
+    """Relative paths of the test set and every artifact file (OpenVINO's .bin included)."""
+    paths = [manifest["test_set"]["path"]]
+    for model in manifest["models"]:
+        for artifact in model.get("artifacts", {}).values():
+            paths += [rec["path"] for rec in (artifact, artifact.get("weights") or {})
+                      if rec.get("path")]
+    return paths
+
+
+def _child_manifest(parent: dict[str, Any], parent_dir: Path, final_dir: Path,
+                    selection: dict[str, Any], rows: list[dict]) -> dict[str, Any]:
+    """The new manifest: the parent's, with only the chosen models (in rank order)."""
+    by_id = {m["id"]: m for m in parent["models"]}
+    child = copy.deepcopy(parent)
+    child["name"] = "{}-{}-{}-top{}".format(parent.get("name", "bundle"), final_dir.name,
+                                            selection["by"], selection["top"])
+    child["created"] = datetime.now(UTC).isoformat(timespec="seconds")
+    child["parent"] = {"bundle_sha256": parent["bundle_sha256"],
+                       "path": os.path.relpath(parent_dir.resolve(), final_dir.resolve())}
+    child["selection"] = dict(selection, models=[
+        {"id": r["model_id"], "backend": r["backend"], "rank": r[f"rank_{selection['by']}"],
+         "fitness": r[f"fit_{selection['by']}"]} for r in rows])
+    child["models"] = [copy.deepcopy(by_id[r["model_id"]]) for r in rows]
+    child["bundle_sha256"] = manifest_hash(child)
+    return child
+
+
+def write_child_bundle(parent_dir: Path, parent: dict[str, Any], final_dir: Path,
+                       selection: dict[str, Any], rows: list[dict]) -> Path:
+    """Copy files into a temporary folder beside `final_dir`, verify, then move it in place."""
+    if final_dir.exists() and any(final_dir.iterdir()) and \
+            not (final_dir / MANIFEST_NAME).is_file():
+        raise UserInputError(final_dir, "exists and is not a bundle: will not overwrite it")
+    ensure_dir(final_dir.parent)
+    staging = Path(tempfile.mkdtemp(prefix=f".{final_dir.name}.", dir=final_dir.parent))
+    try:
+        child = _child_manifest(parent, parent_dir, final_dir, selection, rows)
+        for relative in _files_of(child):
+            target = staging / relative
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(parent_dir / relative, target)
+        write_json(staging / MANIFEST_NAME, child)
+        verify_bundle(staging)
+        if final_dir.exists():
+            shutil.rmtree(final_dir)
+        os.replace(staging, final_dir)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    verify_bundle(final_dir)
+    return final_dir
+
+
+def _warn_other_bundle(chosen: dict[str, list[dict]], parent_hash: str,
+                       warn: Callable[[str], None]) -> None:
+    """Results measured on another bundle (e.g. a per-board child) are matched by model id."""
+    for label, rows in chosen.items():
+        others = sorted({str(r.get("bundle_sha256"))[:12] for r in rows} - {parent_hash[:12]})
+        if others:
+            warn(f"warning: {label} was measured on bundle {', '.join(others)}, not on this "
+                 f"bundle ({parent_hash[:12]}); models are taken from it by id")
+
+
+def select_models(ranking_dir: str | Path, by: str, top: int, bundle_dir: str | Path,
+                  out_dir: str | Path, warn: Callable[[str], None] | None = None,
+                  ) -> dict[str, Path]:
+    """Write one verified next-stage bundle per board; return {device_label: bundle folder}."""
+    if by not in FITNESSES:
+        raise UserInputError("--by", f"must be one of {', '.join(FITNESSES)}, not {by!r}")
+    if top < 1:
+        raise UserInputError("--top", f"must be at least 1, not {top}")
+    merged = read_ranking(ranking_dir)
+    ranking_path = merged.directory / RANKING_JSON
+    bundle_dir, out_dir = Path(bundle_dir), Path(out_dir)
+    parent = verify_bundle(bundle_dir)
+    chosen = choose_models(merged.rows, by, top)
+    _check_choice(chosen, by, ranking_path, parent, bundle_dir)
+    _warn_other_bundle(chosen, parent["bundle_sha256"], warn or warn_stderr)
+    folders = {label: out_dir / board_folder_name(label) for label in chosen}
+    if len(set(folders.values())) < len(folders):
+        raise UserInputError(ranking_path, "two device labels give the same folder name")
+    written = {}
+    for label, rows in sorted(chosen.items()):
+        selection = {"by": by, "top": top, "device_label": label,
+                     "ranking": os.path.relpath(ranking_path.resolve(), folders[label].resolve())}
+        written[label] = write_child_bundle(bundle_dir, parent, folders[label], selection, rows)
+    return written

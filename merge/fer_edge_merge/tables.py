@@ -1,0 +1,182 @@
+"""The paper's tables from ranking rows: Table 2 (per-board statistics), Table 3 (best model per
+board under each fitness), Table 4 (baselines), and the final choice per board. Pure functions.
+
+Models whose config is `external` (imported baselines, README "Contracts") appear only in
+Table 4; the other tables describe the searched models, as the paper's do.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections.abc import Sequence
+from typing import Any
+
+from fer_edge_merge.decision import (
+    best_rows,
+    board_decisions,
+    board_rows,
+    boards,
+    decision_fitness,
+    has_power,
+    is_baseline,
+)
+from fer_edge_merge.fitness import FITNESS_TITLES, FITNESSES
+from fer_edge_merge.render import MISSING, Table, fmt
+
+Row = dict[str, Any]
+NO_POWER_NOTE = "stage 3 not run: no power sensor"
+CONFIG_HEADERS = ["K1", "K2", "K3", "K4", "FC1", "DO1", "FC2", "DO2"]
+MEASURE_HEADERS = ["Accuracy (%)", "Latency (ms)", "Power (W)"]
+
+
+
+
+
+
+
+
+
+
+
+
+def config_cells(config: Any) -> list[str]:
+    """K1-K4, FC1, DO1, FC2, DO2 of a search-space config; '?' when no bundle gave it."""
+    if not isinstance(config, dict) or is_baseline({"config": config}):
+        return ["?" if config is None else "external"] + [MISSING] * 7
+    kernels = list(config.get("kernels") or [])[: int(config.get("blocks", 4))]
+    cells = [fmt(k) for k in kernels] + [MISSING] * (4 - len(kernels))
+    layers = [config.get(k) for k in ("fc1", "dropout1", "fc2", "dropout2")]
+    return [*cells, *(fmt(v) for v in layers)]
+
+
+def _mean_std(values: list[float], digits: int) -> list[str]:
+    if not values:
+        return [MISSING, MISSING]
+    std = statistics.stdev(values) if len(values) > 1 else None
+    return [fmt(statistics.fmean(values), digits), fmt(std, digits)]
+
+
+def table2(rows: Sequence[Row]) -> Table:
+    """Per board: mean and sample standard deviation of accuracy, latency, dynamic power."""
+    table = Table("Table 2: mean and standard deviation of accuracy, latency and dynamic power",
+                  ["Device", "Models", "Accuracy mean", "Accuracy std", "Latency mean (ms)",
+                   "Latency std", "Power mean (W)", "Power std", "Models with power"], [])
+    for label in boards(rows):
+        mine = board_rows(rows, label)
+        if not mine:
+            continue
+        power = [r["dynamic_power_w"] for r in mine if r.get("dynamic_power_w") is not None]
+        table.rows.append([label, str(len(mine)),
+                           *_mean_std([r["accuracy"] for r in mine], 2),
+                           *_mean_std([r["latency_ms"] for r in mine], 3),
+                           *_mean_std(power, 3), str(len(power))])
+    table.notes.append("Power statistics cover the models measured with a power sensor "
+                       "(stage 3: the top models by accuracy/latency)."
+                       if has_power(rows) else NO_POWER_NOTE)
+    return table
+
+
+def _measure_cells(row: Row) -> list[str]:
+    return [fmt(row["accuracy"]), fmt(row["latency_ms"]), fmt(row.get("dynamic_power_w"))]
+
+
+def table3(rows: Sequence[Row]) -> Table:
+    """Best searched model per board under each fitness, with its configuration."""
+    table = Table("Table 3: best model per board under each fitness",
+                  ["Metric", "Device", "Model", "Backend", *CONFIG_HEADERS,
+                   *MEASURE_HEADERS, "Fitness"], [])
+    for name in FITNESSES:
+        for label in boards(rows):
+            mine = board_rows(rows, label)
+            best = best_rows(mine, name)
+            if not best and mine and name == "pdp":
+                table.rows.append([FITNESS_TITLES[name], label, MISSING, MISSING,
+                                   *[MISSING] * 8, NO_POWER_NOTE, MISSING, MISSING, MISSING])
+            for row in best:
+                table.rows.append([FITNESS_TITLES[name], label, row["model_id"], row["backend"],
+                                   *config_cells(row.get("config")), *_measure_cells(row),
+                                   fmt(row[f"fit_{name}"])])
+    if not has_power(rows):
+        table.notes.append(NO_POWER_NOTE + ": the Accuracy/PDP rows are empty.")
+    if any(r.get("config") is None for r in rows):
+        table.notes.append("'?': configuration unknown; give `fer-edge merge` the bundle "
+                           "(--bundle) to fill it.")
+    return table
+
+
+
+
+def table4(rows: Sequence[Row]) -> Table | None:
+    """Baselines against the best searched model of their board; None without baselines."""
+    table = Table("Table 4: comparison with baseline models",
+                  ["Device", "Model", *MEASURE_HEADERS, "Fitness", "Value"], [])
+    for label in boards(rows):
+        baselines = board_rows(rows, label, baselines=True)
+        if not baselines:
+            continue
+        name = decision_fitness(baselines + board_rows(rows, label))
+        # Worst first, the best found last: the paper's Table 4 layout.
+        baselines.sort(key=lambda r: (r.get(f"fit_{name}") or 0.0, r["model_id"]))
+        ours = best_rows(board_rows(rows, label), name)[:1]
+        for row in [*baselines, *ours]:
+            model = row["model_id"] + (" (best found)" if row in ours else "")
+            table.rows.append([label, model, *_measure_cells(row), FITNESS_TITLES[name],
+                               fmt(row.get(f"fit_{name}"))])
+    return table if table.rows else None
+
+
+def config_text(config: Any) -> str:
+    """A configuration in one short string for the final-choice table."""
+    if not isinstance(config, dict):
+        return "?" if config is None else "external"
+    kernels = "-".join(str(k) for k in (config.get("kernels") or [])[: config.get("blocks", 4)])
+    return (f"K {kernels}, FC {config.get('fc1')}/{config.get('fc2')}, "
+            f"DO {config.get('dropout1')}/{config.get('dropout2')}")
+
+
+def final_choice(rows: Sequence[Row]) -> Table:
+    """Per board, the method's answer (decision.board_decisions): stage 3's best by
+    accuracy/PDP, or stage 2's."""
+    table = Table("Final choice per board",
+                  ["Device", "Decided by", "Model", "Backend", "Configuration",
+                   *MEASURE_HEADERS, "Fitness"], [])
+    for decision in board_decisions(rows):
+        for row in decision.chosen:
+            table.rows.append([decision.device_label, f"stage {decision.stage}, {decision.title}",
+                               row["model_id"], row["backend"], config_text(row.get("config")),
+                               *_measure_cells(row), fmt(row[f"fit_{decision.fitness}"])])
+    if not has_power(rows):
+        table.notes.append(NO_POWER_NOTE + ": the final choice is the stage-2 decision "
+                           "(best by accuracy/latency).")
+    return table
+
+
+def flagged_table(rows: Sequence[Row]) -> Table | None:
+    """Every measurement whose latency the harness flagged (None when there is none): ranked
+    like the others, but its rank may not hold on a quiet board."""
+    flagged = [r for r in rows if r.get("flags")]
+    if not flagged:
+        return None
+    table = Table("Flagged latencies (ranked, but not reliable)",
+                  ["Device", "Model", "Backend", "Latency (ms)", "IQR (ms)", "Rank (acc/lat)",
+                   "Flags"], [])
+    for r in flagged:
+        reasons = "; ".join(f"{f.get('flag')}: {f.get('reason')}" for f in r["flags"])
+        table.rows.append([r["device_label"], r["model_id"], r["backend"],
+                           fmt(r["latency_ms"], 3), fmt(r.get("latency_iqr_ms"), 3),
+                           fmt(r.get("rank_latency")), reasons])
+    table.notes.append("Flags: wide-dispersion (IQR above the limit), drift (the latency moved "
+                       "during the timed rounds), unsettled (the warm-up did not settle), "
+                       "clocks-changed, throttled. Measure these again on a quiet board.")
+    return table
+
+
+def failures_table(failures: Sequence[Row], skipped: Sequence[Row]) -> Table:
+    """What the boards could not run, with the harness's reason."""
+    table = Table("Failures and skips on the boards",
+                  ["Kind", "Device", "Model", "Backend", "Reason", "Source"], [])
+    for kind, events in (("failed", failures), ("skipped", skipped)):
+        for e in events:
+            table.rows.append([kind, fmt(e.get("device_label")), fmt(e.get("model_id")),
+                               fmt(e.get("backend")), fmt(e.get("reason")), fmt(e.get("source"))])
+    return table

@@ -1,0 +1,161 @@
+"""Bundle assembly both writers share (stage-1 runs and imported models): a staging folder, the
+test set, each model's exports, and the manifest, hashed and written last.
+
+The bundle is built in a hidden folder next to its destination and moved into place only
+when the manifest is written, so a half-made bundle is never mistaken for a finished one.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import tempfile
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+
+from fer_edge_core.errors import UserInputError
+from fer_edge_core.files import write_json
+from fer_edge_harness.bundle import (
+    MANIFEST_NAME,
+    SCHEMA_VERSION,
+    file_record,
+    manifest_hash,
+)
+from fer_edge_search.export.base import ExportContext
+from fer_edge_search.export.check import reference_outputs
+from fer_edge_search.export.step import export_format
+from fer_edge_search.export.tflite_int8 import MAX_CALIBRATION
+
+TEST_SET_NAME = "test_set.npz"
+INPUT_SCALE = 1.0 / 255.0
+
+Log = Callable[[str], None]
+
+
+def _quiet(_: str) -> None:
+    """The default progress sink: say nothing."""
+
+
+def open_stage(out_dir: Path, force: bool) -> Path:
+    """A fresh hidden folder beside `out_dir`; refuses an existing non-empty `out_dir`."""
+    out_dir = Path(out_dir)
+    if out_dir.exists() and not out_dir.is_dir():
+        raise UserInputError(out_dir, "exists and is not a folder")
+    if out_dir.is_dir() and any(out_dir.iterdir()) and not force:
+        raise UserInputError(out_dir, "already exists and is not empty (use --force to replace)")
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    stage = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.partial-", dir=out_dir.parent))
+    stage.chmod(0o755)  # mkdtemp makes it 0700: a board container's user must read the bundle
+    return stage
+
+
+def to_float(images: np.ndarray) -> np.ndarray:
+    """uint8 (n, H, W) -> the models' input: float32 (n, H, W, 1) = uint8 * INPUT_SCALE."""
+    return (images.astype(np.float32) * np.float32(INPUT_SCALE))[..., np.newaxis]
+
+
+def calibration_set(train_images: np.ndarray, seed: int) -> np.ndarray:
+    """Up to MAX_CALIBRATION training images, drawn by seed, as float model inputs."""
+    rng = np.random.default_rng(seed)
+    pick = rng.permutation(len(train_images))[:MAX_CALIBRATION]
+    return to_float(train_images[np.sort(pick)])
+
+
+def write_test_set(stage: Path, images: np.ndarray, labels: np.ndarray) -> dict:
+    """test_set.npz (uint8 images, int64 labels) and its manifest record."""
+    np.savez(stage / TEST_SET_NAME, images=images.astype(np.uint8),
+             labels=labels.astype(np.int64))
+    return {**file_record(stage, TEST_SET_NAME), "n": len(labels)}
+
+
+def batch1_model(model):
+    """The model's layers and weights on a `keras.Input(batch_size=1)`, as a Functional model:
+    static shapes for the converters (a dynamic batch leaves SHAPE/STRIDED_SLICE/PACK around
+    Flatten), and tf2onnx's from_keras cannot name a Sequential model's outputs."""
+    import keras
+
+    _, *shape = model.input_shape
+    inputs = keras.Input(tuple(shape), batch_size=1)
+    if isinstance(model, keras.Sequential):
+        x = inputs
+        for layer in model.layers:  # the same layer objects: the weights come along
+            x = layer(x)
+        return keras.Model(inputs, x)
+    fixed = keras.models.clone_model(model, input_tensors=inputs)
+    fixed.set_weights(model.get_weights())
+    return fixed
+
+
+def _describe(fmt: str, record: dict) -> str:
+    """One progress line for one artifact."""
+    check = record.get("check") or {}
+    facts = [record["status"]]
+    if "agreement" in check:
+        facts.append(f"agreement {check['agreement']:.3f}, max diff {check['max_abs_diff']:.2g}")
+    if record.get("reason"):
+        facts.append(record["reason"])
+    return f"  {fmt}: " + " | ".join(facts)
+
+
+def export_model(stage: Path, model_id: str, model, formats: list[str], calibration: np.ndarray,
+                 test_images: np.ndarray, log: Log = _quiet) -> dict:
+    """Every requested format of one model, each checked on the uint8 test images (n, H, W):
+    {format: record}."""
+    ctx = ExportContext(model_id=model_id, model=model, model_b1=batch1_model(model),
+                        bundle_dir=stage, model_dir=model_id, calibration=calibration)
+    reference = reference_outputs(model, to_float(test_images))
+    artifacts = {}
+    for fmt in formats:
+        artifacts[fmt] = export_format(fmt, ctx, test_images, reference)
+        log(_describe(fmt, artifacts[fmt]))
+    return artifacts
+
+
+def manifest_head(name: str, dataset: dict, input_shape: tuple[int, ...], test_set: dict) -> dict:
+    """The manifest's fields before its models."""
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "name": name,
+        "created": datetime.now(UTC).isoformat(timespec="seconds"),
+        "parent": None,
+        "dataset": dataset,
+        "input": {"shape": [int(d) for d in input_shape], "dtype": "float32",
+                  "scale": INPUT_SCALE},
+        "test_set": test_set,
+    }
+
+
+def finish(stage: Path, out_dir: Path, manifest: dict) -> Path:
+    """Hash the manifest, write it last, and move the staged bundle to `out_dir`."""
+    manifest["bundle_sha256"] = manifest_hash(manifest)
+    write_json(stage / MANIFEST_NAME, manifest)
+    out_dir = Path(out_dir)
+    if out_dir.exists():  # empty, or --force was given (open_stage checked)
+        trash = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.old-", dir=out_dir.parent))
+        os.replace(out_dir, trash / out_dir.name)
+        os.replace(stage, out_dir)
+        shutil.rmtree(trash)
+    else:
+        os.replace(stage, out_dir)
+    return out_dir
+
+
+@contextlib.contextmanager
+def staged(out_dir: Path, force: bool) -> Iterator[Path]:
+    """A staging folder for the bundle `out_dir`, removed if anything goes wrong before
+    `finish` moved it into place."""
+    stage = open_stage(out_dir, force)
+    try:
+        yield stage
+    except BaseException:
+        shutil.rmtree(stage, ignore_errors=True)
+        raise
+
+
+def safe_id(text: str) -> str:
+    """A model id usable as a folder name: letters, digits, '-' and '_' only."""
+    return "".join(c if c.isalnum() or c in "-_" else "_" for c in text)

@@ -1,0 +1,47 @@
+"""TFLite helpers the two TFLite exporters share: a quiet converter run and the op list."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+import sys
+import warnings
+from collections.abc import Iterator
+from typing import Any
+
+# Ops the Edge TPU cannot map: present when a batch dimension stays dynamic
+# (docs/runtimes.md, pitfall 2).
+DYNAMIC_SHAPE_OPS = ("SHAPE", "STRIDED_SLICE", "PACK")
+
+
+@contextlib.contextmanager
+def _stdout_to_devnull() -> Iterator[None]:
+    """Silence file descriptor 1 too: the converter's C++ side prints its settings there."""
+    sys.stdout.flush()
+    saved = os.dup(1)
+    try:
+        with open(os.devnull, "w") as null:
+            os.dup2(null.fileno(), 1)
+            with contextlib.redirect_stdout(io.StringIO()):
+                yield
+    finally:
+        sys.stdout.flush()
+        os.dup2(saved, 1)
+        os.close(saved)
+
+
+def convert_quietly(converter: Any) -> bytes:
+    """Run a TFLiteConverter without its noise: the SavedModel export prints the whole
+    signature, the quantizer its settings and a warning about unset input statistics."""
+    with _stdout_to_devnull(), warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="Statistics for quantized inputs")
+        return converter.convert()
+
+
+def op_names(flatbuffer: bytes) -> list[str]:
+    """The builtin op names of a TFLite model, in graph order (what the Edge TPU compiler sees)."""
+    from ai_edge_litert.interpreter import Interpreter
+
+    interpreter = Interpreter(model_content=flatbuffer)
+    return [str(op["op_name"]) for op in interpreter._get_ops_details()]

@@ -1,0 +1,119 @@
+"""`write_bundle`: a stage-1 run's top K models -> models/NAME (manifest, test set, artifacts)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from fer_edge_core.errors import UserInputError
+from fer_edge_search.export import assemble
+from fer_edge_search.export.registry import plan_formats
+from fer_edge_search.trial_store import read_top
+
+
+def read_json(path: Path, what: str):
+    """A JSON file of the run folder, or a UserInputError saying what is missing."""
+    if not path.is_file():
+        raise UserInputError(path, f"missing: is this a stage-1 run folder ({what})?")
+    try:
+        return json.loads(path.read_text())
+    except ValueError as exc:
+        raise UserInputError(path, f"not valid JSON ({exc})") from exc
+
+
+def model_id(row: dict) -> str:
+    """A model's id in the bundle, from its trial: `t0042` (stable across stages and boards)."""
+    trial = str(row["trial_id"])
+    return f"t{int(trial):04d}" if trial.isdigit() else assemble.safe_id(trial)
+
+
+def load_split(run: dict, run_json: Path):
+    """The run's dataset split, rebuilt from run.json exactly as the search made it."""
+    from fer_edge_search.datasets import load_dataset, split_dataset
+    from fer_edge_search.datasets.base import SplitSpec
+
+    data = run.get("data") or {}
+    if "spec" not in data or "split" not in data:
+        raise UserInputError(run_json, "lacks data.spec or data.split")
+    dataset = load_dataset(data["spec"], last_frames=int(data.get("last_frames", 1)))
+    split = split_dataset(dataset, SplitSpec(**data["split"]))
+    expected = run.get("class_names")
+    if expected is not None and list(expected) != list(dataset.class_names):
+        raise UserInputError(run_json, f"class names {expected} differ from the dataset's "
+                             f"{list(dataset.class_names)} (did the data change?)")
+    return split
+
+
+def dataset_record(split, data: dict) -> dict:
+    """The manifest's `dataset` field."""
+    return {
+        "name": split.dataset.name,
+        "spec": data["spec"],
+        "class_names": list(split.dataset.class_names),
+        "split": split.spec.as_dict(),
+        "last_frames": int(data.get("last_frames", 1)),
+        "counts": {"train": len(split.train_idx), "val": len(split.val_idx),
+                   "test": len(split.test_idx)},
+    }
+
+
+def model_entry(row: dict, artifacts: dict) -> dict:
+    """One `models[]` entry of the manifest."""
+    return {
+        "id": model_id(row),
+        "rank": row.get("rank"),
+        "trial_id": row.get("trial_id"),
+        "config": row["config"],
+        "params": row.get("params"),
+        "flops": row.get("flops"),
+        "val_accuracy": row.get("val_accuracy"),
+        "artifacts": artifacts,
+    }
+
+
+def top_rows(run_dir: Path, top_k: int) -> list[dict]:
+    """The first `top_k` rows of top.json, each with its model file present."""
+    if top_k < 1:
+        raise UserInputError("--top", f"must be at least 1, got {top_k}")
+    top = read_top(run_dir)
+    rows = top[:top_k] if isinstance(top, list) else None
+    if not rows:
+        raise UserInputError(run_dir / "top.json", "holds no ranked models")
+    for row in rows:
+        if not (run_dir / row["model_path"]).is_file():
+            raise UserInputError(run_dir / row["model_path"], "model file of top.json missing")
+    return rows
+
+
+def load_trained(path: Path):
+    """A model the search trained and saved here (trusted: written by this run)."""
+    import keras
+
+    return keras.models.load_model(path, compile=False)
+
+
+def write_bundle(run_dir, top_k: int, out_dir, formats: list[str] | None = None, *,
+                 force: bool = False, log: assemble.Log = assemble._quiet) -> Path:
+    """Export, check and hash the run's top `top_k` models into the bundle folder `out_dir`."""
+    run_dir, out_dir = Path(run_dir), Path(out_dir)
+    run = read_json(run_dir / "run.json", "run.json")
+    rows = top_rows(run_dir, top_k)
+    plan = plan_formats(formats)
+    with assemble.staged(out_dir, force) as stage:
+        split = load_split(run, run_dir / "run.json")
+        test_images, test_labels = split.part("test")
+        test_set = assemble.write_test_set(stage, test_images, test_labels)
+        train_images, _ = split.part("train")
+        calibration = assemble.calibration_set(train_images, int(run.get("seed", 0)))
+        models = []
+        for row in rows:
+            log(f"{model_id(row)} (rank {row.get('rank')}): {', '.join(plan)}")
+            model = load_trained(run_dir / row["model_path"])
+            artifacts = assemble.export_model(stage, model_id(row), model, plan, calibration,
+                                              test_images, log)
+            models.append(model_entry(row, artifacts))
+        manifest = assemble.manifest_head(out_dir.name, dataset_record(split, run["data"]),
+                                          model.input_shape[1:], test_set)
+        manifest["source"] = {"run_dir": str(run_dir), "top_k": top_k}
+        manifest["models"] = models
+        return assemble.finish(stage, out_dir, manifest)
