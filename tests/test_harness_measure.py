@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from fer_edge_harness import measure, timing
-from fer_edge_harness.session import Case
+from fer_edge_harness.session import Case, CaseFailure
 from fer_edge_harness.settings import RunSettings
 
 N_CLASSES = 3
@@ -36,6 +36,7 @@ class SleepingBackend:
     def __init__(self, infer_s: float = 0.002, cold_calls: int = 0, cold_s: float = 0.0):
         self.infer_s, self.cold_calls, self.cold_s = infer_s, cold_calls, cold_s
         self.infer_args: list = []
+        self.cold: list[bool] = []  # per call: was it one of the cold first calls
         self.prepared: list = []
         self.closed = False
 
@@ -49,7 +50,9 @@ class SleepingBackend:
 
     def infer(self, prepared):
         self.infer_args.append(prepared)
-        time.sleep(self.cold_s if len(self.infer_args) <= self.cold_calls else self.infer_s)
+        cold = len(self.infer_args) <= self.cold_calls
+        self.cold.append(cold)
+        time.sleep(self.cold_s if cold else self.infer_s)
         return prepared["image"]
 
     def predict_batch(self, images):
@@ -106,7 +109,7 @@ def test_the_warm_up_runs_before_the_timed_rounds(benchmark):
     prepared = backend.prepare(np.zeros((1, 4, 4), np.uint8))
     warm, stats = measure.time_inference(benchmark, backend, prepared, run_settings())
     assert warm.calls > 3 and warm.settled is True
-    assert stats.max < 0.2  # no cold call among the timed rounds
+    assert not any(backend.cold[-stats.rounds:])  # no cold call among the timed rounds
 
 
 def test_the_configured_warm_up_calls_are_all_made(benchmark):
@@ -188,8 +191,8 @@ def test_a_busy_thread_started_mid_run_is_flagged(benchmark, monkeypatch):
     planned = {}
     real_plan = timing.planned_rounds
 
-    def plan(min_rounds, min_time_s, call_s):
-        planned["rounds"] = real_plan(min_rounds, min_time_s, call_s)
+    def plan(min_rounds, min_time_s, call_s, mean_call_s=None):
+        planned["rounds"] = real_plan(min_rounds, min_time_s, call_s, mean_call_s)
         return planned["rounds"]
 
     monkeypatch.setattr(timing, "planned_rounds", plan)
@@ -220,3 +223,51 @@ def test_a_busy_thread_started_mid_run_is_flagged(benchmark, monkeypatch):
     second_half = benchmark.stats.stats.data[planned["rounds"] // 2:]
     first_half = benchmark.stats.stats.data[:planned["rounds"] // 2]
     assert np.median(second_half) > 1.1 * np.median(first_half)
+
+
+class FakeStats:
+    """pytest-benchmark's Stats, with literal figures (seconds)."""
+
+    def __init__(self, data, median, mean, iqr, stddev):
+        self.data, self.median, self.mean, self.iqr, self.stddev = data, median, mean, iqr, stddev
+        self.rounds, self.total = len(data), sum(data)
+
+
+def test_latency_fields_from_literal_stats():
+    warm = timing.WarmUp(calls=400, seconds=0.21, is_settled=True, call_s=0.0005)
+    stats = FakeStats([0.0005, 0.0005, 0.0005, 0.0006] * 10, median=0.0005, mean=0.000525,
+                      iqr=0.0001, stddev=0.0000433)
+    fields = measure.latency_fields(warm, stats, {}, {})
+    assert fields == {
+        "latency_ms": 0.5, "latency_mean_ms": 0.525, "latency_iqr_ms": pytest.approx(0.1),
+        "latency_cv": pytest.approx(0.0000433 / 0.000525), "rounds": 40,
+        "timed_s": pytest.approx(0.021), "warmup_rounds": 400, "warmup_s": 0.21,
+        "warmup_settled": True,
+        "flags": [{"flag": "wide-dispersion", "reason": "IQR 20% of the median (limit 10%)"}]}
+    zero = FakeStats([0.0] * 3, median=0.0, mean=0.0, iqr=0.0, stddev=0.0)
+    assert measure.latency_fields(warm, zero, {}, {})["latency_cv"] is None
+
+
+def test_disabled_benchmarks_say_so():
+    class Disabled:
+        stats = None
+
+    with pytest.raises(RuntimeError, match="benchmarks are disabled"):
+        measure.timed_stats(Disabled())
+
+
+@pytest.mark.parametrize(("method", "step"), [("load", "load"), ("prepare", "prepare"),
+                                              ("infer", "infer"), ("predict_batch", "accuracy")])
+def test_a_failing_step_is_named_and_the_backend_closed(benchmark, method, step):
+    """Guards against a failure reported under the wrong step, or a backend left open."""
+    backend = SleepingBackend(infer_s=0.0001)
+
+    def broken(*args):
+        raise RuntimeError("first line\nthe runtime's reason")
+
+    setattr(backend, method, broken)
+    session = FakeSession(backend, run_settings(min_time_s=0.0, max_warmup_s=0.0))
+    with pytest.raises(CaseFailure) as failure:
+        measure.run_case(session, Case("m1", "tflite"), benchmark)
+    assert str(failure.value) == f"{step} failed: RuntimeError: the runtime's reason"
+    assert backend.closed and session.finished == []

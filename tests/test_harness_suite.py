@@ -75,9 +75,9 @@ def test_every_host_backend_gives_one_complete_json(tiny, tmp_path):
         assert info["latency_mean_ms"] == stats["mean"] * 1000
         assert info["latency_iqr_ms"] == stats["iqr"] * 1000
         assert stats["rounds"] == info["rounds"] >= 40 and stats["iterations"] == 1
-        # At least 1 s of rounds, planned from the warm-up's median call (a few % of slack
-        # where the timed calls came out faster than the warm-up's).
-        assert info["timed_s"] == stats["total"] and info["timed_s"] >= 0.9
+        # Rounds planned to last 1 s at the warm-up's median call (capped at 3 s at its mean):
+        # less only where the timed rounds ran faster than the warm-up's (a calmer machine).
+        assert info["timed_s"] == stats["total"] and info["timed_s"] >= 0.5
         assert "data" not in stats  # per-round times only with --round-times
         assert info["warmup_rounds"] >= 10 and info["warmup_settled"] in (True, False)
         assert info["warmup_s"] >= 0.2 or info["warmup_settled"] is False
@@ -236,8 +236,8 @@ real_plan = timing.planned_rounds
 real_infer = tflite.TfliteBackend.infer
 
 
-def plan(min_rounds, min_time_s, call_s):
-    planned["rounds"] = real_plan(min_rounds, min_time_s, call_s)
+def plan(min_rounds, min_time_s, call_s, mean_call_s=None):
+    planned["rounds"] = real_plan(min_rounds, min_time_s, call_s, mean_call_s)
     planned["calls"] = 0
     return planned["rounds"]
 

@@ -63,10 +63,17 @@ def test_warm_up_makes_at_least_the_configured_calls():
     assert warm.calls >= 5000 and runtime.calls == warm.calls and warm.settled is True
 
 
+def test_the_configured_calls_are_made_even_past_the_time_limit():
+    """--warmup-rounds is a floor the user asked for: 300 calls of 10 ms outlast a 1 s limit."""
+    runtime = ScriptedRuntime(lambda n, t: 0.01)
+    warm = timing.warm_up(runtime.call, 300, 1.0, clock=runtime.clock)
+    assert warm.calls >= 300 and warm.seconds >= 3.0 and warm.settled is True
+
+
 def test_slow_calls_fill_a_window_with_at_least_its_minimum_count():
     runtime = ScriptedRuntime(lambda n, t: 0.5)
     warm = timing.warm_up(runtime.call, 1, 60.0, clock=runtime.clock)
-    assert warm.calls == 2 * timing.WINDOW_MIN_CALLS and warm.settled is True
+    assert warm.calls == 10 and warm.settled is True  # two windows of 5 calls
 
 
 def test_a_latency_that_never_settles_stops_at_the_time_limit_and_says_so():
@@ -96,6 +103,22 @@ def test_a_zero_time_limit_is_the_plain_fixed_count():
 ])
 def test_planned_rounds(min_rounds, min_time_s, call_s, rounds):
     assert timing.planned_rounds(min_rounds, min_time_s, call_s) == rounds
+    assert timing.planned_rounds(min_rounds, min_time_s, call_s, call_s) == rounds
+
+
+def test_planned_rounds_are_capped_on_a_busy_machine():
+    """A median of 0.2 ms but a mean of 2 ms (every tenth call held up 18 ms): 5,000 rounds
+    would take 10 s; the cap plans 3 x 1 s at the mean, 1,500 rounds."""
+    assert timing.planned_rounds(40, 1.0, 0.0002, 0.002) == 1500
+    assert timing.planned_rounds(40, 1.0, 0.0002, 0.00021) == 5000  # a normal tail: no cap
+    assert timing.planned_rounds(40, 1.0, 0.05, 0.5) == 40  # never under the paper's 40
+
+
+def test_the_warm_up_reports_its_last_window_median_and_mean():
+    runtime = ScriptedRuntime(lambda n, t: 0.003 if n % 3 == 0 else 0.0006)
+    warm = timing.warm_up(runtime.call, 10, 5.0, clock=runtime.clock)
+    assert warm.call_s == pytest.approx(0.0006)
+    assert warm.mean_call_s == pytest.approx(0.0014, rel=0.05)
 
 
 def test_drift_compares_the_last_third_with_the_first():
@@ -105,6 +128,15 @@ def test_drift_compares_the_last_third_with_the_first():
     assert quality.drift(doubled) == pytest.approx(1 / 1.5)
     assert quality.drift([2.0] * 10 + [1.0] * 20) == pytest.approx(-1.0)
     assert quality.drift([1.0] * 8) is None  # too few rounds to split in thirds
+    assert quality.drift([1.0] * 6 + [2.0] * 3) == pytest.approx(1.0)  # nine: enough
+    assert quality.drift([0.0] * 9) is None  # no time measured: no ratio
+
+
+def test_drift_takes_exactly_the_first_and_the_last_third():
+    """Guards against halves, quarters or "all but the first third" in place of thirds: each
+    gives another figure on these 30 rounds (halves 1.5, quarters 2.0, rounds 10-30 0.25)."""
+    data = [1.0] * 4 + [2.0] * 6 + [1.0] * 10 + [4.0] * 6 + [5.0] * 4
+    assert quality.drift(data) == pytest.approx(1.0)  # (4 - 2) / median 2
 
 
 STATE = {"cpus": {"cpu0": {"governor": "performance", "cur_mhz": 1500.0, "min_mhz": 600.0,
@@ -157,6 +189,9 @@ def test_assess_flags_each_problem_with_its_reason():
     assert wide == [{"flag": "wide-dispersion",
                      "reason": "IQR 20% of the median (limit 10%)"}]
     assert _names(quality.assess(0.001, 0.0001, steady, True, STATE, STATE)) == []  # at 10%
+    at_the_limit = [5.0] * 20 + [5.5] * 10  # drift 0.5 / 5 = 0.1 exactly: not above it
+    assert _names(quality.assess(5.0, 0.0, at_the_limit, True, STATE, STATE)) == []
+    assert quality.assess(0.0, 0.0, [], True, STATE, STATE, mean_s=0.0) == []  # no division
     drifting = [0.001] * 40 + [0.002] * 20
     assert _names(quality.assess(0.001, 0.00005, drifting, True, STATE, STATE)) == ["drift"]
     assert _names(quality.assess(0.001, 0.00005, steady, False, STATE, STATE)) == ["unsettled"]
@@ -168,5 +203,9 @@ def test_assess_flags_each_problem_with_its_reason():
         == []  # the mean 50% above the median: at the limit
     assert quality.assess(0.001, 0.00005, steady, True, STATE, STATE, mean_s=0.004) == [
         {"flag": "heavy-tail", "reason": "mean 300% above the median (limit 50%)"}]
+    assert _names(quality.assess(0.001, 0.00005, steady, True, STATE, STATE,
+                                 mean_s=0.002)) == ["heavy-tail"]
+    assert _names(quality.assess(0.001, 0.00005, steady, True, STATE, STATE,
+                                 mean_s=0.0011)) == []
     assert quality.limits() == {"max_relative_iqr": 0.1, "max_drift": 0.1,
                                 "max_mean_excess": 0.5}

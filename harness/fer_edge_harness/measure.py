@@ -45,7 +45,8 @@ def time_inference(benchmark, backend, prepared, settings):
     """
     warm = timing.warm_up(lambda: backend.infer(prepared), settings.warmup_rounds,
                           settings.max_warmup_s)
-    rounds = timing.planned_rounds(settings.rounds, settings.min_time_s, warm.call_s)
+    rounds = timing.planned_rounds(settings.rounds, settings.min_time_s, warm.call_s,
+                                   warm.mean_call_s)
     benchmark.pedantic(backend.infer, args=(prepared,), rounds=rounds, warmup_rounds=0,
                        iterations=1)
     return warm, timed_stats(benchmark)

@@ -16,6 +16,9 @@ import time
 WINDOW_S = 0.1  # one warm-up window: long enough to hold many calls of a sub-ms model
 WINDOW_MIN_CALLS = 5  # and enough calls for a median even for a slow model
 SETTLE_TOLERANCE = 0.05  # consecutive window medians within 5% of each other: settled
+# On a busy machine the mean call is far above the median one and rounds planned from the median
+# would run many times the minimum time: at most this many times it, at the warm-up's mean.
+TIME_CAP_FACTOR = 3.0
 
 
 def median(values):
@@ -35,19 +38,16 @@ def settled(previous_median, latest_median, tolerance=SETTLE_TOLERANCE):
 
 class WarmUp(object):
     """What the warm-up did: calls made, seconds spent, whether the latency settled (None when
-    the stability rule was off), and the median call time of its last window (None: no call).
-    The median, not the mean: rounds planned from it last at least the minimum time whenever
+    the stability rule was off), and the median and mean call time of its last window (None:
+    no call). Rounds are planned from the median: they last at least the minimum time whenever
     the timed rounds' mean is at or above their median, as a latency's right tail makes it."""
 
-    def __init__(self, calls, seconds, is_settled, call_s):
+    def __init__(self, calls, seconds, is_settled, call_s, mean_call_s=None):
         self.calls = calls
         self.seconds = seconds
         self.settled = is_settled
         self.call_s = call_s
-
-    def as_dict(self):
-        return {"calls": self.calls, "seconds": self.seconds, "settled": self.settled,
-                "call_s": self.call_s}
+        self.mean_call_s = call_s if mean_call_s is None else mean_call_s
 
 
 def _window(call, window_start, deadline, clock):
@@ -75,8 +75,8 @@ def fixed_warm_up(call, calls, clock=time.perf_counter):
 
 
 def warm_up(call, min_calls, max_seconds, clock=time.perf_counter):
-    """Call `call()` until the latency has settled (see the module docstring) and at least
-    `min_calls` calls were made, or until `max_seconds` have passed."""
+    """Call `call()` until the latency has settled (see the module docstring) or `max_seconds`
+    have passed, and in either case until at least `min_calls` calls were made."""
     if max_seconds <= 0:
         return fixed_warm_up(call, min_calls, clock)
     started = clock()
@@ -89,14 +89,19 @@ def warm_up(call, min_calls, max_seconds, clock=time.perf_counter):
         latest = median(durations)
         is_settled = previous is not None and settled(previous, latest)
         now = clock()
-        if (is_settled and calls >= min_calls) or now >= deadline:
-            return WarmUp(calls, now - started, is_settled, latest)
+        if calls >= min_calls and (is_settled or now >= deadline):
+            return WarmUp(calls, now - started, is_settled, latest,
+                          sum(durations) / len(durations))
         previous = latest
 
 
-def planned_rounds(min_rounds, min_time_s, call_s):
+def planned_rounds(min_rounds, min_time_s, call_s, mean_call_s=None):
     """Timed rounds: at least `min_rounds`, and enough to last `min_time_s` at `call_s` seconds
-    a call (the warm-up's settled speed); `min_rounds` alone when no call time is known."""
+    a call (the warm-up's settled median), but not more than last TIME_CAP_FACTOR x
+    `min_time_s` at `mean_call_s` (its mean); `min_rounds` alone when no call time is known."""
     if not call_s or call_s <= 0 or min_time_s <= 0:
         return int(min_rounds)
-    return max(int(min_rounds), int(math.ceil(min_time_s / call_s)))
+    rounds = int(math.ceil(min_time_s / call_s))
+    if mean_call_s and mean_call_s > 0:
+        rounds = min(rounds, int(math.ceil(TIME_CAP_FACTOR * min_time_s / mean_call_s)))
+    return max(int(min_rounds), rounds)
