@@ -50,9 +50,11 @@ def test_no_manifest_bad_json_and_a_non_object_are_refused(tmp_path, good):
     assert refused(good).problem == "the manifest must be a JSON object"
 
 
-def test_an_unknown_schema_version_is_refused(good):
-    rewrite_manifest(good, lambda m: m.update(schema_version=2))
-    assert refused(good).problem == "schema_version 2 is not supported (this fer-edge reads 1)"
+@pytest.mark.parametrize("version", [0, 2, "1"])
+def test_an_unknown_schema_version_is_refused(good, version):
+    rewrite_manifest(good, lambda m: m.update(schema_version=version))
+    assert refused(good).problem == (f"schema_version {version!r} is not supported "
+                                     "(this fer-edge reads 1)")
 
 
 @pytest.mark.parametrize("field", ["dataset", "input", "test_set", "models"])
@@ -65,17 +67,21 @@ def test_each_required_field_is_checked(good, field):
 
 def test_a_changed_file_of_the_same_size_fails_on_its_hash(good):
     path = good / MODEL / "model.tflite"
+    recorded = hashlib.sha256(path.read_bytes()).hexdigest()
     path.write_bytes(bytes(len(path.read_bytes())))
     error = refused(good)
-    assert error.where == str(path) and "does not match the manifest's" in error.problem
-    assert error.problem.startswith("sha256 " + hashlib.sha256(path.read_bytes()).hexdigest()[:12])
+    actual = hashlib.sha256(path.read_bytes()).hexdigest()
+    assert error.where == str(path)
+    assert error.problem == f"sha256 {actual[:12]} does not match the manifest's {recorded[:12]}"
 
 
-def test_a_file_of_another_size_fails_on_its_size(good):
+@pytest.mark.parametrize("change", [1, -1])
+def test_a_file_of_another_size_fails_on_its_size(good, change):
     path = good / MODEL / "model.keras"
-    path.write_bytes(path.read_bytes() + b"x")
-    size = path.stat().st_size
-    assert refused(good).problem == f"size {size} bytes, manifest says {size - 1}"
+    before = path.read_bytes()
+    path.write_bytes(before + b"x" if change > 0 else before[:-1])
+    assert refused(good).problem == f"size {len(before) + change} bytes, manifest says " \
+        f"{len(before)}"
 
 
 def test_the_second_file_of_a_format_is_checked_too(good):
@@ -94,6 +100,8 @@ def test_a_missing_file_is_named(good):
 @pytest.mark.parametrize(("path", "problem"), [
     ("/etc/passwd", "path '/etc/passwd' is absolute; bundle paths are relative"),
     ("../outside.bin", "path '../outside.bin' leaves the bundle folder"),
+    ("..", "path '..' leaves the bundle folder"),
+    ("../a.bin", "path '../a.bin' leaves the bundle folder"),
     ("k16-24/../../outside.bin", "path 'k16-24/../../outside.bin' leaves the bundle folder"),
 ])
 def test_paths_outside_the_bundle_are_refused(good, path, problem):
@@ -132,11 +140,20 @@ def test_an_edited_manifest_fails_on_the_bundle_hash(good):
     assert refused(good).problem == "bundle_sha256 does not match the manifest's contents"
 
 
+@pytest.mark.parametrize("recorded", ["0" * 64, "f" * 64, None])
+def test_any_other_recorded_bundle_hash_is_refused(good, recorded):
+    manifest = manifest_of(good)
+    manifest["bundle_sha256"] = recorded
+    (good / "manifest.json").write_text(json.dumps(manifest))
+    assert refused(good).problem == "bundle_sha256 does not match the manifest's contents"
+
+
 def test_manifest_hash_covers_every_field_but_itself():
-    body = {"schema_version": 1, "models": [{"id": "a"}]}
+    body = {"schema_version": 1, "models": [{"id": "a"}], "a_note": "x"}
     digest = bundle.manifest_hash(body)
     assert bundle.manifest_hash({**body, "bundle_sha256": "anything"}) == digest
     assert bundle.manifest_hash({**body, "models": [{"id": "b"}]}) != digest
+    assert bundle.manifest_hash({**body, "a_note": "y"}) != digest  # sorts before the hash
     canonical = json.dumps(body, sort_keys=True, separators=(",", ":")).encode()
     assert digest == hashlib.sha256(canonical).hexdigest()
 

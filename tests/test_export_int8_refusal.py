@@ -13,9 +13,11 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from fer_edge_search.export.base import ExportContext
 from fer_edge_search.export.tflite_int8 import (
+    MAX_CALIBRATION,
     TfliteInt8Exporter,
     convert_int8,
     refuse_dynamic_shape_ops,
+    representative,
 )
 from fer_edge_search.export.tflite_ops import DYNAMIC_SHAPE_OPS, op_names
 
@@ -82,3 +84,12 @@ def test_no_calibration_images_is_refused(tmp_path):
                         model_dir="m1", calibration=np.zeros((0, 8, 8, 1), np.float32))
     with pytest.raises(ValueError, match="no calibration images"):
         TfliteInt8Exporter().export(ctx)
+
+
+def test_calibration_uses_at_most_200_images_one_at_a_time():
+    images = np.random.default_rng(1).random((250, 8, 8, 1), dtype=np.float32)
+    batches = list(representative(images))
+    assert MAX_CALIBRATION == 200 and len(batches) == 200
+    assert all(b[0].shape == (1, 8, 8, 1) and b[0].dtype == np.float32 for b in batches)
+    assert np.array_equal(batches[-1][0][0], images[199])
+    assert len(list(representative(images[:16]))) == 16

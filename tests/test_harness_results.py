@@ -67,6 +67,14 @@ def test_power_fields_follow_the_papers_units():
     assert info["power_sensor"] == "um34c" and info["power_seconds"] == 180.0
 
 
+def test_power_without_both_readings_has_no_dynamic_power():
+    for power in ({"sensor": "um34c", "active_power_w": 3.0, "idle_power_w": None},
+                  {"sensor": "um34c", "active_power_w": None, "idle_power_w": 2.6}):
+        info = extra_info(power=power, stage="power")
+        assert info["dynamic_power_w"] is None and info["energy_mj"] is None
+        assert info["power_sensor"] == "um34c"
+
+
 def test_run_info_record():
     run = results.run_info(settings(), "ab" * 32, [{"model_id": "t1", "backend": "x",
                                                     "reason": "r"}], [], complete=False)

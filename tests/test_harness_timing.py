@@ -70,6 +70,25 @@ def test_the_configured_calls_are_made_even_past_the_time_limit():
     assert warm.calls >= 300 and warm.seconds >= 3.0 and warm.settled is True
 
 
+def test_the_warm_up_stops_at_the_first_settled_window_with_enough_calls():
+    runtime = ScriptedRuntime(lambda n, t: 0.001)
+    warm = timing.warm_up(runtime.call, 200, 5.0, clock=runtime.clock)
+    assert warm.calls == 200  # two windows of 100 calls: settled with exactly enough
+
+
+def test_the_time_limit_ends_a_window_and_the_warm_up_on_the_dot():
+    """0.25 s calls that never settle: the fourth call ends at exactly the 1 s limit."""
+    runtime = ScriptedRuntime(lambda n, t: 0.25 * (1 + n))
+    warm = timing.warm_up(runtime.call, 1, 2.5, clock=runtime.clock)
+    assert warm.calls == 4 and warm.seconds == 2.5 and warm.settled is False
+
+
+def test_a_negative_time_limit_is_the_fixed_count_too():
+    runtime = ScriptedRuntime(lambda n, t: 0.001)
+    warm = timing.warm_up(runtime.call, 3, -1.0, clock=runtime.clock)
+    assert (warm.calls, warm.settled) == (3, None)
+
+
 def test_slow_calls_fill_a_window_with_at_least_its_minimum_count():
     runtime = ScriptedRuntime(lambda n, t: 0.5)
     warm = timing.warm_up(runtime.call, 1, 60.0, clock=runtime.clock)
@@ -133,10 +152,10 @@ def test_drift_compares_the_last_third_with_the_first():
 
 
 def test_drift_takes_exactly_the_first_and_the_last_third():
-    """Guards against halves, quarters or "all but the first third" in place of thirds: each
-    gives another figure on these 30 rounds (halves 1.5, quarters 2.0, rounds 10-30 0.25)."""
-    data = [1.0] * 4 + [2.0] * 6 + [1.0] * 10 + [4.0] * 6 + [5.0] * 4
-    assert quality.drift(data) == pytest.approx(1.0)  # (4 - 2) / median 2
+    """Guards against halves, quarters, "all but the first third" or the last 11 in place of
+    thirds: each gives another figure on these 30 rounds (1.5, 2.0, 0.25, 1.0)."""
+    data = [1.0] * 4 + [2.0] * 6 + [1.0] * 10 + [4.0] * 5 + [5.0] * 5
+    assert quality.drift(data) == pytest.approx(1.25)  # (4.5 - 2) / median 2
 
 
 STATE = {"cpus": {"cpu0": {"governor": "performance", "cur_mhz": 1500.0, "min_mhz": 600.0,
@@ -191,6 +210,8 @@ def test_assess_flags_each_problem_with_its_reason():
     assert _names(quality.assess(0.001, 0.0001, steady, True, STATE, STATE)) == []  # at 10%
     at_the_limit = [5.0] * 20 + [5.5] * 10  # drift 0.5 / 5 = 0.1 exactly: not above it
     assert _names(quality.assess(5.0, 0.0, at_the_limit, True, STATE, STATE)) == []
+    # IQR 0.05 / 0.5 and mean 0.75 / 0.5 - 1: exactly at their limits in floating point.
+    assert _names(quality.assess(0.5, 0.05, [], True, STATE, STATE, mean_s=0.75)) == []
     assert quality.assess(0.0, 0.0, [], True, STATE, STATE, mean_s=0.0) == []  # no division
     drifting = [0.001] * 40 + [0.002] * 20
     assert _names(quality.assess(0.001, 0.00005, drifting, True, STATE, STATE)) == ["drift"]
