@@ -160,6 +160,9 @@ class FakeSession:
     def runtime_versions(self, backend):
         return backend.versions()
 
+    def measure_power(self, case, backend, prepared):
+        return None  # stage latency: no power stage
+
 
 def test_run_case_records_the_median_the_rounds_and_the_accuracy(benchmark):
     """Guards against a result that is not the measurement: latency_ms must be the median of
