@@ -85,6 +85,8 @@ def test_accuracy_is_top_1_by_arg_max_over_the_classes_in_percent():
     assert measure.accuracy_percent(scores, np.array([0, 1, 0, 2, 0])) == 0.0
     with pytest.raises(ValueError, match="5 predictions for 4 test images"):
         measure.accuracy_percent(scores, labels[:4])
+    with pytest.raises(ValueError, match="4 predictions for 5 test images"):
+        measure.accuracy_percent(scores[:4], labels)
 
 
 def test_the_timed_call_is_the_inference_on_the_prepared_input(benchmark):
