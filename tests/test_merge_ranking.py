@@ -233,3 +233,20 @@ def test_every_ranking_row_needs_the_fields_up_to_rank_pdp(tmp_path):
             read_ranking(folder)
     optional = {k: v for k, v in good.items() if k != "n_test"}  # after rank_pdp: optional
     assert read_ranking(_ranking_with(tmp_path / "ok", json.dumps([optional]))).rows == [optional]
+
+
+def test_rows_say_where_power_came_from(tmp_path):
+    path = write_results(tmp_path / "pi.json", "pi", [
+        {"model_id": "k16-24", "accuracy": 97.0, "latency_ms": 2.0, "dynamic_power_w": 1.5},
+        {"model_id": "k10-32", "accuracy": 96.0, "latency_ms": 2.5, "dynamic_power_w": 1.4},
+        {"model_id": "k16-32", "accuracy": 95.0, "latency_ms": 2.6}], stage="power")
+    data = json.loads(path.read_text())
+    data["benchmarks"][0]["extra_info"]["power"] = {
+        "status": "measured", "sensor": {"spec": "um34c-emulator", "stand_in": True}}
+    data["benchmarks"][1]["extra_info"]["power"] = {"status": "partial", "sensor": "garbled"}
+    path.write_text(json.dumps(data))
+    rows = json.loads(merge_results([path], tmp_path / "r", warn=print).read_text())
+    origin = {r["model_id"]: (r["power_status"], r["power_stand_in"]) for r in rows}
+    assert origin == {"k16-24": ("measured", True), "k10-32": ("partial", False),
+                      "k16-32": (None, None)}
+    assert json.loads((tmp_path / "r" / "merge.json").read_text())["power_stand_in"] is True
