@@ -180,7 +180,10 @@ def test_run_case_records_the_median_the_rounds_and_the_accuracy(benchmark):
     assert info["latency_cv"] == pytest.approx(stats.stddev / stats.mean)
     assert (info["rounds"], info["timed_s"]) == (stats.rounds, pytest.approx(stats.total))
     assert info["warmup_rounds"] + info["rounds"] == len(backend.infer_args)
-    assert info["warmup_settled"] is True and info["warmup_s"] >= 2 * timing.WINDOW_S
+    # Settled after at least two 0.1 s windows, or (a machine too busy for 1 ms sleeps to
+    # agree) stopped at the 2 s limit.
+    assert info["warmup_s"] >= 2 * timing.WINDOW_S
+    assert info["warmup_settled"] is True or info["warmup_s"] >= 2.0
     assert info["accuracy"] == 50.0 and info["n_test"] == 12
     assert backend.prepared[0]["image"].shape == (1, 4, 4)
     assert np.array_equal(backend.prepared[0]["image"], session.images[:1])
