@@ -77,7 +77,7 @@ def test_power_fields_follow_the_papers_units():
 
 
 def test_energy_uses_the_sustained_runs_latency_not_the_timed_rounds():
-    # The timed rounds said 0.52 ms (stats mean); the sustained run managed 0.60 ms each.
+    # The timed rounds said 0.52 ms (their median); the sustained run managed 0.60 ms each.
     info = extra_info(power=power_record(latency_ms=0.60), stage="power")
     assert info["latency_ms"] == pytest.approx(0.52)
     assert info["energy_mj"] == pytest.approx(0.52 * 0.60)
