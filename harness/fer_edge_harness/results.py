@@ -43,7 +43,6 @@ def build_extra_info(settings, case, backend, latency, accuracy, n_test, hardwar
     median of the timed rounds, in ms, so it always equals stats.median x 1000 in the same file.
     `power` is the power stage's record (None at latency).
     """
-    latency_ms = latency["latency_ms"]
     info = {
         "model_id": case.model_id,
         "backend": case.backend,
