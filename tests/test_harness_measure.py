@@ -67,6 +67,12 @@ class SleepingBackend:
     def versions(self):
         return {"sleeping": "1"}
 
+    def details(self):
+        return {}
+
+    def loaded_artifact(self):
+        return None
+
     def close(self):
         self.closed = True
 

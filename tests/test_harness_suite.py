@@ -13,7 +13,13 @@ import pytest
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-from harness_fixtures import break_artifact, copy_bundle, rewrite_manifest, shared_tiny_bundle
+from harness_fixtures import (
+    break_artifact,
+    copy_bundle,
+    rewrite_manifest,
+    shared_tiny_bundle,
+)
+from harness_fixtures import run_host_suite as run_suite
 
 from fer_edge_harness.bundle import BundleError, verify_bundle
 from fer_edge_harness.quality import FLAG_NAMES
@@ -23,7 +29,7 @@ from fer_edge_harness.results_schema import (
     RUN_INFO_KEY,
     TIMING_EXTRA_INFO,
 )
-from fer_edge_harness.runner import run_benchmarks, suite_command
+from fer_edge_harness.runner import run_benchmarks
 
 pytestmark = pytest.mark.slow
 
@@ -38,19 +44,6 @@ BENCH_BIN = Path(sys.executable).parent
 @pytest.fixture(scope="module")
 def tiny(tmp_path_factory) -> Path:
     return shared_tiny_bundle(tmp_path_factory)
-
-
-# Timing for the tests that check something else than the timing: 3 rounds after 1 call.
-QUICK_TIMING = {"rounds": 3, "warmup_rounds": 1, "min_time_s": 0.0, "max_warmup_s": 0.0}
-
-
-def run_suite(bundle: Path, json_out: Path, backends: list[str], *extra: str,
-              env: dict | None = None, timing: dict | None = None) -> subprocess.CompletedProcess:
-    """The suite in a child process; the harness's default timing unless `timing` says."""
-    argv = suite_command(bundle, backends, "test-host", "latency", json_out, threads=1,
-                         extra_args=extra, **(QUICK_TIMING if timing is None else timing))
-    return subprocess.run(argv, capture_output=True, text=True, timeout=600,
-                          env={**os.environ, **(env or {})})
 
 
 def model_ids(bundle: Path) -> list[str]:

@@ -2,7 +2,7 @@
 assembled in exactly one function here, from the field lists of results_schema.
 """
 
-from fer_edge_harness import quality, results_schema
+from fer_edge_harness import boardstate, quality, results_schema
 from fer_edge_harness.settings import timing_record
 
 def energy_mj(dynamic_power_w, latency_ms):
@@ -43,6 +43,7 @@ def build_extra_info(settings, case, backend, latency, accuracy, n_test, hardwar
     median of the timed rounds, in ms, so it always equals stats.median x 1000 in the same file.
     `power` is the power stage's record (None at latency).
     """
+    artifact = backend.loaded_artifact() or artifact  # the file that ran, after any fallback
     info = {
         "model_id": case.model_id,
         "backend": case.backend,
@@ -61,6 +62,8 @@ def build_extra_info(settings, case, backend, latency, accuracy, n_test, hardwar
         "artifact_format": artifact["format"],
         "artifact_sha256": artifact["sha256"],
         "timing_settings": timing_record(settings),
+        "backend_details": backend.details(),
+        "throttling_during": boardstate.throttling_between(board_before, board_after),
     }
     info.update(latency)
     info.update(power_fields(power))

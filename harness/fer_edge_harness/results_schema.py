@@ -33,7 +33,8 @@ TIMING_EXTRA_INFO = (
 LATENCY_STATISTIC = "median"
 
 # Written by the harness to say exactly what was timed; readers may ignore them.
-DESCRIPTIVE_EXTRA_INFO = ("artifact_format", "artifact_sha256", "timing_settings")
+DESCRIPTIVE_EXTRA_INFO = ("artifact_format", "artifact_sha256", "timing_settings",
+                          "backend_details", "throttling_during")
 
 STAGES = ("latency", "power")
 
