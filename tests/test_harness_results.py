@@ -74,7 +74,7 @@ class FallbackBackend(FakeBackend):
 
 def test_extra_info_names_the_file_that_ran_and_the_backends_details():
     info = results.build_extra_info(
-        settings(), Case("t0001", "openvino"), FallbackBackend(), 0.001, 50.0, 10, {}, {}, {},
+        settings(), Case("t0001", "openvino"), FallbackBackend(), LATENCY, 50.0, 10, {}, {}, {},
         "ab" * 32, {}, {"format": "openvino_fp16", "sha256": "cd" * 32})
     assert (info["artifact_format"], info["artifact_sha256"]) == ("onnx", "ef" * 32)
     assert info["backend_details"]["fallback"] == "openvino_fp16 did not load"
@@ -88,7 +88,7 @@ def test_extra_info_compares_sticky_throttle_bits_before_and_after():
                            "occurred": ["arm-frequency-capped", "throttled",
                                         "soft-temperature-limit"]}}
     info = results.build_extra_info(
-        settings(), Case("t0001", "tflite"), FakeBackend(), 0.001, 50.0, 10, {}, before, after,
+        settings(), Case("t0001", "tflite"), FakeBackend(), LATENCY, 50.0, 10, {}, before, after,
         "ab" * 32, {}, {"format": "tflite_fp32", "sha256": "cd" * 32})
     # 0x50000 -> 0xe0008: capping and soft limit are new; "throttled" was already set before.
     assert info["throttling_during"] == {
