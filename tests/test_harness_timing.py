@@ -131,6 +131,7 @@ def test_planned_rounds_are_capped_on_a_busy_machine():
     assert timing.planned_rounds(40, 1.0, 0.0002, 0.002) == 1500
     assert timing.planned_rounds(40, 1.0, 0.0002, 0.00021) == 5000  # a normal tail: no cap
     assert timing.planned_rounds(40, 1.0, 0.05, 0.5) == 40  # never under the paper's 40
+    assert timing.planned_rounds(40, 2.0, 0.0002, 0.002) == 3000  # 3 x 2 s at the mean
 
 
 def test_the_warm_up_reports_its_last_window_median_and_mean():
