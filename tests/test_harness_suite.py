@@ -68,9 +68,10 @@ def test_every_host_backend_gives_one_complete_json(tiny, tmp_path):
         assert info["latency_mean_ms"] == stats["mean"] * 1000
         assert info["latency_iqr_ms"] == stats["iqr"] * 1000
         assert stats["rounds"] == info["rounds"] >= 40 and stats["iterations"] == 1
-        # Rounds planned to last 1 s at the warm-up's median call (capped at 3 s at its mean):
-        # less only where the timed rounds ran faster than the warm-up's (a calmer machine).
-        assert info["timed_s"] == stats["total"] and info["timed_s"] >= 0.5
+        # Rounds planned to last 1 s at the warm-up's median call, capped at 3 s at its mean:
+        # shorter only where a busy machine held the warm-up's mean far above its median.
+        assert info["timed_s"] == stats["total"]
+        assert info["timed_s"] >= 0.9 or info["warmup_settled"] is False or info["flags"], info
         assert "data" not in stats  # per-round times only with --round-times
         assert info["warmup_rounds"] >= 10 and info["warmup_settled"] in (True, False)
         assert info["warmup_s"] >= 0.2 or info["warmup_settled"] is False
