@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: setup demo test test-fast lint bench-fidelity bench-trial clean
+.PHONY: setup demo test test-fast lint bench-fidelity bench-trial mutation clean
 
 setup: $(STAMP)
 
@@ -42,11 +42,18 @@ test: lint
 test-fast: setup
 	$(BIN)/python -m pytest -q -m "not slow"
 
-## Harness vs the runtimes' own tools (benchmark_app, litert-benchmark) on BUNDLE.
+## Harness vs the runtimes' own tools (benchmark_app, litert-benchmark) on BUNDLE, every side
+## at its own default settings (benchmark_app runs 60 s a time: about 30 min for 4 models).
 BUNDLE ?= models/fidelity
+REPEATS ?= 3
 bench-fidelity: setup
-	$(BIN)/python benchmarks/fidelity.py --bundle $(BUNDLE) --threads 1,2 --rounds 500 --warmup 50 \
-		--repeats 9 --out benchmarks/fidelity-results.md
+	$(BIN)/python benchmarks/fidelity.py --bundle $(BUNDLE) --threads 1,2 --repeats $(REPEATS) \
+		--out benchmarks/fidelity-results.md
+
+## Mutation testing (cosmic-ray) of the modules whose numbers users read: the kill rate per
+## module, survivors with their reviewed reasons. CPU-heavy (about an hour on 2 cores): not in CI.
+mutation: setup
+	$(BIN)/python benchmarks/mutation.py --out benchmarks/mutation-results.md
 
 ## Cost of one stage-1 trial and trials per hour.
 bench-trial: setup
