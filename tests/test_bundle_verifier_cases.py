@@ -62,7 +62,7 @@ def test_each_required_field_is_checked(good, field):
     rewrite_manifest(good, lambda m: m.pop(field))
     error = refused(good)
     assert (error.where, error.problem) == (str(good / "manifest.json"),
-                                            f"required field {field!r} is missing")
+                                            f"{field}: required field is missing")
 
 
 def test_a_changed_file_of_the_same_size_fails_on_its_hash(good):
@@ -98,7 +98,7 @@ def test_a_missing_file_is_named(good):
 
 
 @pytest.mark.parametrize(("path", "problem"), [
-    ("/etc/passwd", "path '/etc/passwd' is absolute; bundle paths are relative"),
+    ("/etc/passwd", "path '/etc/passwd' is absolute; paths here are relative to the bundle folder"),
     ("../outside.bin", "path '../outside.bin' leaves the bundle folder"),
     ("..", "path '..' leaves the bundle folder"),
     ("../a.bin", "path '../a.bin' leaves the bundle folder"),
@@ -130,7 +130,8 @@ def test_the_bundle_folder_itself_is_inside():
 @pytest.mark.parametrize("key", ["path", "sha256", "bytes"])
 def test_a_record_without_its_path_hash_or_size_is_refused(good, key):
     rewrite_manifest(good, lambda m: m["test_set"].pop(key))
-    assert refused(good).problem == "entry test_set lacks path, sha256 or bytes"
+    kind = "a whole number" if key == "bytes" else "a string"
+    assert refused(good).problem == f"test_set.{key}: must be {kind}, got null"
 
 
 def test_an_edited_manifest_fails_on_the_bundle_hash(good):
@@ -145,7 +146,9 @@ def test_any_other_recorded_bundle_hash_is_refused(good, recorded):
     manifest = manifest_of(good)
     manifest["bundle_sha256"] = recorded
     (good / "manifest.json").write_text(json.dumps(manifest))
-    assert refused(good).problem == "bundle_sha256 does not match the manifest's contents"
+    expected = ("bundle_sha256: must be a string, got null" if recorded is None
+                else "bundle_sha256 does not match the manifest's contents")
+    assert refused(good).problem == expected
 
 
 def test_manifest_hash_covers_every_field_but_itself():

@@ -207,8 +207,8 @@ def _ranking_with(tmp_path, rows_text: str):
 
 @pytest.mark.parametrize(("text", "problem"), [
     ("{not json", "not JSON ("),
-    ("[1, 2]", "must be a list of ranking rows"),
-    ('{"rows": []}', "must be a list of ranking rows"),
+    ("[1, 2]", "[0]: input should be a valid dictionary"),
+    ('{"rows": []}', "(the whole file): input should be a valid list"),
     ("[]", "holds no rows: nothing to select or report"),
 ])
 def test_a_bad_ranking_json_is_refused_by_name(tmp_path, text, problem):

@@ -6,25 +6,13 @@ from fer_edge_harness.backends import parse_backends
 from fer_edge_harness.boardstate import cpu_count
 from fer_edge_harness.results_schema import STAGES
 
-def _seconds(option, value):
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        raise SettingsError(option, "{!r} is not a number of seconds".format(value)) from None
-    if not number >= 0 or number == float("inf"):
-        raise SettingsError(option, "must be a finite number of seconds >= 0, got {}".format(
-            value))
-    return number
+DEFAULT_ROUNDS = 40  # at least the paper's 40 timed runs per model (section 4.2)
+# ... and at least this long: a second holds thousands of rounds of a sub-ms model, so the median
+# no longer depends on where a board's periodic background work falls (README, "Fidelity").
+DEFAULT_MIN_TIME_S = 1.0
+DEFAULT_WARMUP_ROUNDS = 10  # the least warm-up calls; the warm-up goes on until settled
+DEFAULT_MAX_WARMUP_S = 2.0  # a warm-up that has not settled by then is flagged "unsettled"
 
-
-def timing_record(settings):
-    """The timing settings as every result records them."""
-    return {"min_rounds": settings.rounds, "min_time_s": settings.min_time_s,
-            "min_warmup_rounds": settings.warmup_rounds, "max_warmup_s": settings.max_warmup_s}
-
-
-def _id_list(text):
-    return [part.strip() for part in str(text).split(",") if part.strip()] if text else None
 # Bounds checked before anything runs. Every timed round's duration may be kept in the results
 # file, so rounds are bounded by what a file and a day hold; more threads than the CPUs this
 # process may use only time the scheduler (and a runtime asked for 100000 threads crashes).
