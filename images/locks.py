@@ -3,8 +3,9 @@
 `compile` runs `uv pip compile --generate-hashes` for each image's Python and first platform
 (images/images.toml), from images/NAME/requirements.in, run at the repository root so the
 local component folders resolve. `check` downloads every pin of every image with pip, binary
-wheels only (but for an image's `from_source` packages), for each platform the image is built for, so a pin that has no wheel for a board's
-Python (or a hash that does not match) fails here rather than on the board.
+wheels only (but an image's `from_source` packages), for each platform the image is built for,
+so a pin that has no wheel for a board's Python (or a hash that does not match) fails here
+rather than on the board.
 
     python images/locks.py compile [NAME ...]
     python images/locks.py check [NAME ...]
@@ -50,7 +51,7 @@ def compile_command(name: str, target: dict) -> list[str]:
 
 
 HEADER = ("# Pinned with hashes for Python {python} on {platforms}; do not edit.\n"
-          "# Regenerate: make locks (uv pip compile, images/locks.py); checked: make locks-check.\n")
+          "# Regenerate: make locks (uv pip compile, images/locks.py); check: make locks-check.\n")
 
 
 def compile_lock(name: str, target: dict) -> None:

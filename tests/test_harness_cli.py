@@ -87,7 +87,7 @@ def test_writes_results_label_json_and_never_overwrites_it(tiny, tmp_path):
                                  "FER_EDGE_BACKEND": "tflite-int8"}, cwd=tmp_path)
     out = results / "bench-pc.json"
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
-    assert done.stdout.strip().endswith("wrote {}".format(out))
+    assert done.stdout.strip().endswith(f"wrote {out}")
     document = json.loads(out.read_text())
     assert document[RUN_INFO_KEY]["complete"] is True
     assert {b["extra_info"]["backend"] for b in document["benchmarks"]} == {"tflite-int8"}
@@ -96,5 +96,5 @@ def test_writes_results_label_json_and_never_overwrites_it(tiny, tmp_path):
 
     again = run_cli(*common, "--results", str(results), cwd=tmp_path)
     assert again.returncode == 2
-    assert again.stderr.startswith("error: {}: already exists".format(out))
+    assert again.stderr.startswith(f"error: {out}: already exists")
     assert out.read_bytes() == before
