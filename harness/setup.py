@@ -11,4 +11,6 @@ setup(
     package_data={"fer_edge_harness": ["suite/*.py"]},
     python_requires=">=3.6",
     install_requires=["numpy", "pytest>=6", "pytest-benchmark>=3.2"],
+    # Power meters: UM24C/UM25C/UM34C over a serial port; NVIDIA GPUs through NVML.
+    extras_require={"um": ["pyserial>=3.4"], "nvml": ["nvidia-ml-py"]},
 )

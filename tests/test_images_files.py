@@ -192,10 +192,14 @@ def test_compose_services_have_the_board_devices_and_harness_options(path):
         options = [a for a in service["command"] if a.startswith("--")]
         stage = service["command"][service["command"].index("--stage") + 1]
         assert stage == name
-        if name == "power":  # stage 3 reads the meter's serial device
-            assert any(d.endswith(":/dev/powermeter") for d in service["devices"])
+        if name == "power":  # stage 3: a UM meter's serial device, or a Jetson's own rails
             assert service["profiles"] == ["power"]
-            options.remove("--power-sensor")  # the power sensors' option (their own issue)
+            sensor = service["command"][service["command"].index("--power-sensor") + 1]
+            if path.name.startswith("jetson"):
+                assert sensor == "${POWER_SENSOR:-ina3221}"
+            else:
+                assert sensor == "um34c:/dev/powermeter"
+                assert any(d.endswith(":/dev/powermeter") for d in service["devices"])
         assert set(options) <= known, (path.name, set(options) - known)
 
 
