@@ -94,15 +94,20 @@ class HarnessSession(object):
             pytest.skip("{}: {}".format(case.backend, exc))
 
     def artifact(self, case):
-        """{format, path, sha256} of the first usable artifact the backend can run, or a
-        recorded skip saying what the bundle holds instead."""
+        """{format, path, sha256, record, alternatives} of the first usable artifact the
+        backend can run (alternatives: the others it could fall back to), or a recorded skip
+        saying what the bundle holds instead."""
         model = self.model(case.model_id)
         formats = backend_class(case.backend).artifact_formats
+        usable = []
         for fmt in formats:
             path = bundle.artifact_path(self.settings.bundle_dir, model, fmt)
             if path:
-                return {"format": fmt, "path": path,
-                        "sha256": model["artifacts"][fmt]["sha256"]}
+                record = model["artifacts"][fmt]
+                usable.append({"format": fmt, "path": path, "sha256": record["sha256"],
+                               "record": record})
+        if usable:
+            return dict(usable[0], alternatives=usable[1:])
         states = []
         for fmt in formats:
             record = model.get("artifacts", {}).get(fmt) or {}
@@ -119,7 +124,9 @@ class HarnessSession(object):
             threads=settings.threads, input_scale=self.manifest["input"]["scale"],
             input_shape=self.manifest["input"]["shape"], artifact_format=artifact["format"],
             artifact_sha256=artifact["sha256"], model_id=case.model_id,
-            openvino_device=settings.openvino_device, cache_dir=settings.cache_dir)
+            openvino_device=settings.openvino_device, cache_dir=settings.cache_dir,
+            artifact_info=artifact.get("record"), alternatives=artifact.get("alternatives"),
+            hardware=self.hardware)
 
     def runtime_versions(self, backend):
         """The backend's runtime versions and those of the harness's own stack."""
