@@ -98,3 +98,28 @@ def test_writes_results_label_json_and_never_overwrites_it(tiny, tmp_path):
     assert again.returncode == 2
     assert again.stderr.startswith(f"error: {out}: already exists")
     assert out.read_bytes() == before
+
+
+@pytest.mark.slow
+def test_exit_statuses_follow_the_fer_edge_rule(tiny, tmp_path):
+    common = ("--bundle", str(tiny), "--results", str(tmp_path), "--rounds", "2",
+              "--warmup-rounds", "0")
+    # a runtime this machine lacks: every case skipped, nothing measured -> 1 with the reason
+    done = run_cli(*common, "--device-label", "none", "--backend", "tensorrt", cwd=tmp_path)
+    assert done.returncode == 1, done.stdout[-2000:]
+    assert done.stderr.strip().splitlines()[-1].startswith(
+        "error: nothing was measured: every case was skipped (tensorrt: ")
+    # an option value the suite refuses is bad input -> 2, nothing written
+    done = run_cli(*common, "--device-label", "bad", "--threads", "0", cwd=tmp_path)
+    assert done.returncode == 2, done.stdout[-2000:] + done.stderr[-2000:]
+    assert not (tmp_path / "bad.json").exists()
+
+
+def test_exit_status_mapping_of_pytest_codes(tmp_path):
+    out = tmp_path / "r.json"
+    out.write_text(json.dumps({"benchmarks": [{"name": "x"}], RUN_INFO_KEY: {}}))
+    assert cli.exit_status(0, str(out)) == 0
+    assert cli.exit_status(1, str(out)) == 1
+    assert cli.exit_status(2, str(out)) == 130
+    assert cli.exit_status(4, str(out)) == 2
+    assert cli.exit_status(3, str(out)) == 1

@@ -4,11 +4,14 @@ A board user runs `docker run ... IMAGE --bundle /models/NAME --device-label LAB
 `/results/LABEL.json`. The options are the suite's own (read from the pytest plugin, so `--help`
 lists exactly what the suite takes, power options included once the plugin has them); each
 image sets its defaults through the environment (`FER_EDGE_BACKEND=openvino`, ...), since a
-user's arguments replace a Dockerfile's CMD whole. Bad input is one line, `error: WHAT:
-PROBLEM`, exit status 2, before anything is timed; an existing results file is never replaced.
+user's arguments replace a Dockerfile's CMD whole. Its exit status follows fer-edge's one rule
+(the README's "Bad input and exit status", as `fer-edge bench`): 0 done; 1 ran and failed (a
+model failed, nothing was measured, the suite stopped); 2 bad input, one line `error: WHAT:
+PROBLEM` before anything is timed; 130 interrupted. An existing results file is never replaced.
 """
 
 import argparse
+import json
 import os
 import re
 import subprocess
@@ -16,13 +19,16 @@ import sys
 
 from fer_edge_harness import plugin
 from fer_edge_harness.bundle import BundleError, verify_bundle
+from fer_edge_harness.results import nothing_measured
+from fer_edge_harness.results_schema import RUN_INFO_KEY
 from fer_edge_harness.runner import SUITE_DIR
 
 ENV_PREFIX = "FER_EDGE_"
 RESULTS_ENV = ENV_PREFIX + "RESULTS"
 # A label names a file in the results folder: nothing that could leave it or hide it.
 LABEL_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
-USAGE_ERROR = 2
+EXIT_FAILED, USAGE_ERROR, EXIT_INTERRUPTED = 1, 2, 130
+PYTEST_INTERRUPTED, PYTEST_USAGE_ERROR, PYTEST_NOTHING_RAN = 2, 4, 5
 
 
 class _OptionCollector(object):
@@ -125,6 +131,30 @@ def suite_argv(args, json_out, passthrough):
     return argv + ["--benchmark-json", json_out] + list(passthrough)
 
 
+def exit_status(code, json_out):
+    """pytest's exit status as fer-edge's rule, with the one line that says why (stderr)."""
+    document = {}
+    if os.path.isfile(json_out):
+        sys.stdout.write("wrote {}\n".format(json_out))
+        with open(json_out) as handle:
+            document = json.load(handle)
+    problem, status = None, code
+    if code == PYTEST_INTERRUPTED:
+        problem = "interrupted: what finished is in {}, marked incomplete".format(json_out)
+        status = EXIT_INTERRUPTED
+    elif code == PYTEST_USAGE_ERROR:  # the suite refused an option (its line is above)
+        status = USAGE_ERROR
+    elif code not in (0, 1, PYTEST_NOTHING_RAN):
+        problem = "the benchmark suite stopped with pytest exit status {}".format(code)
+        status = EXIT_FAILED
+    elif not document.get("benchmarks") and code != 1:
+        skipped = (document.get(RUN_INFO_KEY) or {}).get("skipped") or []
+        problem, status = "nothing was measured: {}".format(nothing_measured(skipped)), EXIT_FAILED
+    if problem:
+        sys.stderr.write("error: {}\n".format(problem))
+    return status
+
+
 def main(argv=None, environ=None):
     environ = os.environ if environ is None else environ
     parser = build_parser(environ)
@@ -134,7 +164,4 @@ def main(argv=None, environ=None):
     except UsageError as exc:
         sys.stderr.write("error: {}\n".format(exc))
         return USAGE_ERROR
-    code = subprocess.call(suite_argv(args, json_out, passthrough))
-    if os.path.isfile(json_out):
-        sys.stdout.write("wrote {}\n".format(json_out))
-    return code
+    return exit_status(subprocess.call(suite_argv(args, json_out, passthrough)), json_out)
