@@ -49,6 +49,20 @@ def test_image_environment_sets_defaults_and_the_command_line_wins(tmp_path):
     assert argv[argv.index("--backend") + 1] == "tflite"
 
 
+def test_a_flag_is_passed_bare_and_only_when_set():
+    parser = cli.build_parser({})
+    base = ["--bundle", "b", "--device-label", "pi"]
+    args, _ = parser.parse_known_args(base)
+    assert "--round-times" not in cli.suite_argv(args, "out.json", [])
+    args, _ = parser.parse_known_args(base + ["--round-times"])
+    argv = cli.suite_argv(args, "out.json", [])
+    assert argv[argv.index("--round-times") + 1].startswith("--")  # bare: no value follows
+    args, _ = cli.build_parser({"FER_EDGE_ROUND_TIMES": "1"}).parse_known_args(base)
+    assert "--round-times" in cli.suite_argv(args, "out.json", [])
+    args, _ = cli.build_parser({"FER_EDGE_ROUND_TIMES": "0"}).parse_known_args(base)
+    assert "--round-times" not in cli.suite_argv(args, "out.json", [])
+
+
 @pytest.mark.parametrize("label", ["../escape", "/abs", ".hidden", "a/b", ""])
 def test_a_label_that_is_not_a_plain_file_name_is_refused(tmp_path, label):
     args = cli.build_parser({}).parse_args(["--bundle", "b", "--device-label", label,

@@ -23,8 +23,8 @@ from fer_edge_harness.results_schema import RUN_INFO_KEY
 pytestmark = pytest.mark.slow
 
 BIN = Path(sys.executable).parent
-# Rounds enough to keep the child timing for minutes: only a kill ends it in time.
-ENDLESS_ROUNDS = "1000000"
+# Timed seconds enough to keep the child timing for an hour: only a kill ends it in time.
+ENDLESS_SECONDS = "3600"
 # A parent like `fer-edge bench`, but on a system without prctl: only the child's watch of its
 # parent's pid can end it.
 NO_PRCTL_PARENT = """
@@ -33,7 +33,7 @@ from fer_edge_harness import lifeline, runner
 lifeline._libc_prctl = lambda: None
 bundle, out = sys.argv[1:3]
 runner.run_benchmarks(bundle, ["tflite"], "no-prctl", "latency", out, threads=1,
-                      rounds=int(sys.argv[3]), warmup_rounds=0)
+                      rounds=1, min_time_s=float(sys.argv[3]), warmup_rounds=0)
 """
 
 
@@ -103,8 +103,8 @@ def test_sigkill_to_fer_edge_bench_ends_the_suite_and_marks_the_json(tiny, tmp_p
     """`fer-edge bench` killed: the kernel's parent-death signal (prctl) ends the child."""
     out = tmp_path / "bench.json"
     argv = [str(BIN / "fer-edge"), "bench", "--bundle", str(tiny), "--device-label", "kill-me",
-            "--backend", "tflite", "--threads", "1", "--warmup-rounds", "0", "--rounds",
-            ENDLESS_ROUNDS, "--json", str(out)]
+            "--backend", "tflite", "--threads", "1", "--warmup-rounds", "0", "--min-time",
+            ENDLESS_SECONDS, "--json", str(out)]
     child = kill_parent_mid_run(argv, tmp_path / "bench.log")
     run = check_interrupted(child, out)
     assert run["interrupted"].startswith("the parent process (pid ")
@@ -112,7 +112,7 @@ def test_sigkill_to_fer_edge_bench_ends_the_suite_and_marks_the_json(tiny, tmp_p
 
 def test_without_prctl_the_child_watches_its_parent(tiny, tmp_path):
     out = tmp_path / "poll.json"
-    argv = [sys.executable, "-c", NO_PRCTL_PARENT, str(tiny), str(out), ENDLESS_ROUNDS]
+    argv = [sys.executable, "-c", NO_PRCTL_PARENT, str(tiny), str(out), ENDLESS_SECONDS]
     child = kill_parent_mid_run(argv, tmp_path / "poll.log")
     run = check_interrupted(child, out)
     assert run["interrupted"].startswith("the parent process (pid ")
@@ -124,7 +124,7 @@ def test_sigterm_to_the_suite_keeps_what_finished_and_says_why(tiny, tmp_path):
 
     out = tmp_path / "term.json"
     argv = suite_command(tiny, ["tflite"], "term", "latency", out, threads=1,
-                         rounds=int(ENDLESS_ROUNDS), warmup_rounds=0)
+                         rounds=1, min_time_s=float(ENDLESS_SECONDS), warmup_rounds=0)
     log = tmp_path / "term.log"
     with open(log, "w") as sink:
         suite = subprocess.Popen(argv, stdout=sink, stderr=subprocess.STDOUT)

@@ -229,7 +229,7 @@ def test_every_ranking_row_needs_the_fields_up_to_rank_pdp(tmp_path):
     for dropped, named in ((["rank_pdp"], "rank_pdp"), (["stage", "rank_pdp"], "stage")):
         row = {k: v for k, v in good.items() if k not in dropped}
         folder = _ranking_with(tmp_path / named, json.dumps([good, row]))
-        with pytest.raises(UserInputError, match=f"row 1 lacks field '{named}'"):
+        with pytest.raises(UserInputError, match=rf"\[1\]\.{named}: required field is missing"):
             read_ranking(folder)
     optional = {k: v for k, v in good.items() if k != "n_test"}  # after rank_pdp: optional
     assert read_ranking(_ranking_with(tmp_path / "ok", json.dumps([optional]))).rows == [optional]

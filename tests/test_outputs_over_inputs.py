@@ -104,10 +104,10 @@ def test_select_over_its_ranking_is_refused(tmp_path):
     assert _tree(ranking) == before
 
 
-def test_report_next_to_its_ranking_leaves_the_ranking_alone(tmp_path, monkeypatch):
+def test_report_into_its_ranking_folder_is_refused_and_the_ranking_stays(tmp_path, monkeypatch):
+    """A report written over the ranking folder it reads (it replaces its --out folder whole)
+    is refused before anything is written; the ranking files stay as they were."""
     ranking = stage2_ranking(tmp_path)[3]
     before = _tree(ranking)
-    assert run_cli(monkeypatch, "report", str(ranking), "--out", str(ranking)) == 0
-    after = _tree(ranking)
-    assert {k: v for k, v in after.items() if k in before} == before
-    assert "index.html" in after
+    assert run_cli(monkeypatch, "report", str(ranking), "--out", str(ranking)) == 2
+    assert _tree(ranking) == before

@@ -57,8 +57,8 @@ def test_a_lambda_model_in_a_run_folder_is_refused_in_one_line(lambda_run, tmp_p
                    "--formats", "keras") == 2
     progress, err = capsys.readouterr().err.strip().rsplit("\n", 1)
     assert progress == "t0000 (rank 1): keras"  # the progress line, then the one error line
-    assert err.startswith(f"error: {lambda_run / 'trials/0/model.keras'}: cannot be loaded in "
-                          "Keras safe mode: ")
+    assert err.startswith(f"error: {lambda_run / 'trials/0/model.keras'}: ")
+    assert "safe mode" in err
     assert "Lambda" in err and not (tmp_path / "b").exists()
 
 

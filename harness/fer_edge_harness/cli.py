@@ -56,6 +56,15 @@ def env_name(option):
     return ENV_PREFIX + option.lstrip("-").upper().replace("-", "_")
 
 
+def _is_flag(kwargs):
+    return kwargs.get("action") in ("store_true", "store_false")
+
+
+def _flag_value(text):
+    """An image's FER_EDGE_* setting for a flag: 1/true/yes/on set it, anything else clears it."""
+    return text.strip().lower() in ("1", "true", "yes", "on")
+
+
 def build_parser(environ):
     parser = argparse.ArgumentParser(
         prog="fer-edge-harness",
@@ -67,9 +76,11 @@ def build_parser(environ):
     for names, kwargs in suite_options():
         kwargs = dict(kwargs)
         variable = env_name(names[0])
+        flag = _is_flag(kwargs)
         if variable in environ:
-            kwargs["default"] = environ[variable]
-        kwargs.setdefault("metavar", names[0].lstrip("-").upper().replace("-", "_"))
+            kwargs["default"] = _flag_value(environ[variable]) if flag else environ[variable]
+        if not flag:  # a flag takes no value, so it has no metavar
+            kwargs.setdefault("metavar", names[0].lstrip("-").upper().replace("-", "_"))
         shown = "{}={}".format(variable, environ[variable]) if variable in environ else variable
         kwargs["help"] = "{} [{}]".format(kwargs.get("help", ""), shown)
         parser.add_argument(*names, **kwargs)
@@ -126,7 +137,10 @@ def suite_argv(args, json_out, passthrough):
     argv = [sys.executable, "-m", "pytest", SUITE_DIR, "-p", "no:cacheprovider"]
     for names, kwargs in suite_options():
         value = getattr(args, kwargs["dest"])
-        if value is not None:
+        if _is_flag(kwargs):  # a flag is passed bare, and only when it differs from off
+            if value != (kwargs["action"] == "store_false"):
+                argv.append(names[0])
+        elif value is not None:
             argv += [names[0], str(value)]
     return argv + ["--benchmark-json", json_out] + list(passthrough)
 
