@@ -54,7 +54,7 @@ def test_a_flag_is_passed_bare_and_only_when_set():
     base = ["--bundle", "b", "--device-label", "pi"]
     args, _ = parser.parse_known_args(base)
     assert "--round-times" not in cli.suite_argv(args, "out.json", [])
-    args, _ = parser.parse_known_args(base + ["--round-times"])
+    args, _ = parser.parse_known_args([*base, "--round-times"])
     argv = cli.suite_argv(args, "out.json", [])
     assert argv[argv.index("--round-times") + 1].startswith("--")  # bare: no value follows
     args, _ = cli.build_parser({"FER_EDGE_ROUND_TIMES": "1"}).parse_known_args(base)
