@@ -59,7 +59,7 @@ def score_trials(run_dir: Path) -> list[dict[str, Any]]:
     from fer_edge_search.chance import at_chance
     from fer_edge_search.export.writer import load_split, run_input_scaling
     from fer_edge_search.train import accuracy_percent
-    from fer_edge_search.trial_store import RunStore, done_tids
+    from fer_edge_search.trial_store import RunStore
 
     store = RunStore(run_dir)
     run = json.loads(store.run_json.read_text())
@@ -68,8 +68,9 @@ def score_trials(run_dir: Path) -> list[dict[str, Any]]:
     (x_test, y_test), y_val = split.part("test"), split.part("val")[1]
     n_classes = len(split.dataset.class_names)
     scored = []
-    for tid in sorted(done_tids(store.load_trials())):
-        result = store.load_result(tid)
+    for result in sorted(store.load_records(), key=lambda r: r["trial_id"]):
+        if result["status"] != "ok":
+            continue
         model = keras.models.load_model(run_dir / result["model_path"], compile=False)
         result["test_accuracy"] = accuracy_percent(model, scaling.apply(x_test), y_test)
         result["at_chance"] = at_chance(result["val_accuracy"], y_val, n_classes)

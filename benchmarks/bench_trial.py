@@ -2,7 +2,7 @@
 
 One trial is what `fer-edge search` does per step: TPE suggests a configuration from the default
 space, it is trained on the default `synthetic` dataset (subject split) for at most EPOCHS epochs
-with early stopping, and its model, result.json and trials.pkl are written. Each round is a new
+with early stopping, and its model and result.json are written. Each round is a new
 trial (a new configuration), so the spread reflects the space's spread of model sizes. Run once
 with the training recipe and once with the recipe from before it (benchmarks/stage1_common.py): the
 same seeds give both the same configurations (the first trials are TPE's random start-up).

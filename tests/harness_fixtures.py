@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
 from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -57,16 +58,38 @@ def rewrite_manifest(bundle: Path, change) -> dict:
     return manifest
 
 
+def damaged_onnx(data: bytes) -> bytes:
+    """The ONNX file with its graph's bytes zeroed: still a well-formed protobuf with
+    ir_version and graph (the bundle's type check passes), but no runtime can read the graph."""
+    from fer_edge_harness.filetypes import _varint
+
+    out, pos = bytearray(data), 0
+    while pos < len(data):
+        key, pos = _varint(data, pos)
+        if key & 7 == 0:
+            _, pos = _varint(data, pos)
+        elif key & 7 == 2:
+            length, pos = _varint(data, pos)
+            if key >> 3 == 7:
+                out[pos:pos + length] = bytes(length)
+            pos += length
+        else:
+            pos += 8 if key & 7 == 1 else 4
+    return bytes(out)
+
+
 def break_artifact(bundle: Path, model_id: str, fmt: str, keep_bytes: int = 100) -> Path:
-    """Truncate a model's artifact and record the damaged file's hash in the manifest, so the
-    bundle still verifies but the runtime cannot load the file."""
+    """Damage a model's artifact (ONNX: its graph zeroed; other formats: truncated, their
+    identifier kept) and record the damaged file's hash in the manifest, so the bundle still
+    verifies but the runtime cannot load the file."""
     from fer_edge_harness.bundle import file_record
 
     def change(manifest: dict) -> None:
         model = next(m for m in manifest["models"] if m["id"] == model_id)
         record = model["artifacts"][fmt]
         path = Path(bundle) / record["path"]
-        path.write_bytes(path.read_bytes()[:keep_bytes])
+        data = path.read_bytes()
+        path.write_bytes(damaged_onnx(data) if fmt == "onnx" else data[:keep_bytes])
         record.update(file_record(bundle, record["path"]))
 
     rewrite_manifest(bundle, change)
@@ -81,3 +104,20 @@ def shared_tiny_bundle(tmp_path_factory) -> Path:
     if "bundle" not in _BUILT:
         _BUILT["bundle"] = build_tiny_bundle(tmp_path_factory.mktemp("harness-bundle"))
     return _BUILT["bundle"]
+
+
+# Timing for the tests that check something else than the timing: 3 rounds after 1 call.
+QUICK_TIMING = {"rounds": 3, "warmup_rounds": 1, "min_time_s": 0.0, "max_warmup_s": 0.0}
+
+
+def run_host_suite(bundle: Path, json_out: Path, backends: list[str], *extra: str,
+                   env: dict | None = None, timing: dict | None = None
+                   ) -> subprocess.CompletedProcess:
+    """The board suite in a child process, as a board runs it: label test-host, one thread,
+    3 rounds after 1 warm-up (QUICK_TIMING), or `timing` ({} for the harness's defaults)."""
+    from fer_edge_harness.runner import suite_command
+
+    argv = suite_command(bundle, backends, "test-host", "latency", json_out, threads=1,
+                         extra_args=extra, **(QUICK_TIMING if timing is None else timing))
+    return subprocess.run(argv, capture_output=True, text=True, timeout=600,
+                          env={**os.environ, **(env or {})})

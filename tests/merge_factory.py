@@ -10,8 +10,10 @@ of each board are made up to be worse under the fitness being checked.
 from __future__ import annotations
 
 import copy
+import io
 import json
 import sys
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +22,7 @@ import pytest
 
 from fer_edge.cli import main
 from fer_edge_harness.bundle import file_record, manifest_hash
-from fer_edge_harness.results_schema import OPTIONAL_EXTRA_INFO
+from fer_edge_harness.results_schema import OPTIONAL_EXTRA_INFO, RESULTS_SCHEMA_VERSION
 
 FIXTURES = Path(__file__).parent / "fixtures" / "merge"
 REAL_FILE = FIXTURES / "pytest_benchmark_5.3.1_host.json"
@@ -89,9 +91,10 @@ BACKENDS = {"pi": "tflite", "jetson-nano-5w": "tensorrt", "jetson-nano-maxn": "t
 
 
 def _scaled_stats(template: dict[str, Any], latency_ms: float) -> dict[str, Any]:
-    """The template's stats rescaled to a mean of `latency_ms` (in seconds, as pytest-benchmark)."""
+    """The template's stats rescaled to a median of `latency_ms` (in seconds, as
+    pytest-benchmark), since latency_ms is the median of the rounds (results schema 2)."""
     stats = copy.deepcopy(template)
-    factor = latency_ms / 1000.0 / template["mean"]
+    factor = latency_ms / 1000.0 / template["median"]
     for key in ("min", "max", "mean", "stddev", "median", "iqr", "q1", "q3", "ld15iqr",
                 "hd15iqr", "total"):
         stats[key] = template[key] * factor
@@ -116,6 +119,12 @@ def benchmark_entry(template: dict[str, Any], device_label: str, model: dict[str
         "device_label": device_label, "hardware": {"board": device_label}, "stage": stage,
         "accuracy": model["accuracy"], "n_test": 197, "latency_ms": model["latency_ms"],
         "bundle_sha256": bundle_sha256, "runtime_versions": {"fake": "1.0"},
+        "latency_statistic": "median", "latency_mean_ms": entry["stats"]["mean"] * 1000.0,
+        "latency_iqr_ms": entry["stats"]["iqr"] * 1000.0,
+        "latency_cv": entry["stats"]["stddev"] / entry["stats"]["mean"],
+        "rounds": entry["stats"]["rounds"], "timed_s": entry["stats"]["total"],
+        "warmup_rounds": 10, "warmup_s": 0.2, "warmup_settled": True,
+        "flags": model.get("flags", []),
     })
     if power is not None:
         extra.update({"power_sensor": "um34c", "idle_power_w": 2.0,
@@ -134,7 +143,7 @@ def write_results(path: Path, device_label: str, models: list[dict[str, Any]], *
     data["benchmarks"] = [benchmark_entry(real["benchmarks"][0], device_label, m, stage,
                                           bundle_sha256) for m in models]
     data.update({"datetime": written, "version": real["version"]})
-    data["fer_edge"] = {"schema_version": 1, "bundle_sha256": bundle_sha256,
+    data["fer_edge"] = {"schema_version": RESULTS_SCHEMA_VERSION, "bundle_sha256": bundle_sha256,
                         "device_label": device_label, "stage": stage,
                         "failures": failures or [], "skipped": []}
     path.write_text(json.dumps(data, indent=1))
@@ -156,8 +165,24 @@ def write_paper_results(folder: Path, stage: str, bundle_sha256: str = "ab" * 32
     return paths
 
 
+def stand_in_artifact(model_id: str, name: str) -> bytes:
+    """Bytes a bundle check takes for a model of the file's format (its identifier: the
+    TFLite FlatBuffer "TFL3", a Keras zip with config.json, an IR <net>), not a real model."""
+    if name.endswith(".tflite"):
+        return b"\x1c\x00\x00\x00TFL3" + model_id.encode()
+    if name.endswith(".keras"):
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w") as archive:
+            archive.writestr("config.json", json.dumps({"name": model_id}))
+        return buffer.getvalue()
+    if name.endswith(".xml"):
+        return f'<?xml version="1.0"?>\n<net name="{model_id}" version="11"></net>\n'.encode()
+    return f"{model_id}/{name}".encode()
+
+
 def write_bundle(folder: Path, configs: dict[str, Any] | None = None) -> Path:
-    """A small valid bundle: dummy artifact bytes (bundle checks only files and hashes)."""
+    """A small valid bundle: stand-in artifact bytes (bundle checks read files, hashes and
+    format identifiers; the merge tests never run a model)."""
     configs = configs if configs is not None else {**CONFIGS, **BASELINES}
     folder.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(0)
@@ -167,7 +192,7 @@ def write_bundle(folder: Path, configs: dict[str, Any] | None = None) -> Path:
     for model_id, config in configs.items():
         (folder / model_id).mkdir()
         for name in ("model.keras", "model.tflite", "model.xml", "model.bin"):
-            (folder / model_id / name).write_bytes(f"{model_id}/{name}".encode())
+            (folder / model_id / name).write_bytes(stand_in_artifact(model_id, name))
         ir = dict(file_record(folder, f"{model_id}/model.xml"), status="built", reason=None)
         ir["weights"] = file_record(folder, f"{model_id}/model.bin")
         models.append({"id": model_id, "config": config, "params": 1000, "flops": 2000,
@@ -188,6 +213,18 @@ def write_bundle(folder: Path, configs: dict[str, Any] | None = None) -> Path:
     manifest["bundle_sha256"] = manifest_hash(manifest)
     (folder / "manifest.json").write_text(json.dumps(manifest, indent=1))
     return folder
+
+
+def stage2_ranking(root: Path) -> tuple[Path, str, list[Path], Path]:
+    """A bundle of the paper's models (ROOT/models/top1000), stage-2 results measured on it
+    (ROOT/results) and their ranking (ROOT/ranking): (bundle, its sha256, results, ranking)."""
+    from fer_edge_merge.ranking import merge_results
+
+    bundle = write_bundle(root / "models" / "top1000")
+    digest = json.loads((bundle / "manifest.json").read_text())["bundle_sha256"]
+    paths = write_paper_results(root / "results", "latency", bundle_sha256=digest)
+    merge_results(paths, root / "ranking", warn=print)
+    return bundle, digest, paths, root / "ranking"
 
 
 def run_cli(monkeypatch: pytest.MonkeyPatch, *args: str) -> int:

@@ -19,7 +19,17 @@ def test_real_pytest_benchmark_file_loads():
     first = results.measurements[0]
     assert first.extra["accuracy"] == 88.5
     assert first.extra["dynamic_power_w"] is None
-    assert first.extra["latency_ms"] == pytest.approx(first.stats["mean"] * 1000)
+    # A schema-1 file (latency_ms was the mean) is read at schema 2: the median of its rounds,
+    # with the timing fields and flags taken from pytest-benchmark's own stats.
+    assert first.extra["latency_ms"] == pytest.approx(first.stats["median"] * 1000)
+    assert first.extra["latency_ms"] != pytest.approx(first.stats["mean"] * 1000)
+    assert first.extra["latency_statistic"] == "median"
+    assert first.extra["latency_mean_ms"] == pytest.approx(first.stats["mean"] * 1000)
+    assert first.extra["latency_iqr_ms"] == pytest.approx(first.stats["iqr"] * 1000)
+    assert first.extra["rounds"] == first.stats["rounds"]
+    relative_iqr = first.stats["iqr"] / first.stats["median"]
+    assert ("wide-dispersion" in [f["flag"] for f in first.extra["flags"]]) == (relative_iqr > 0.1)
+    assert results.run_info["read_as_version"] == 1
     loaded = load_results([REAL_FILE])
     assert loaded.failures == [{"device_label": "host-tflite", "model_id": "t0003",
                                 "backend": "tflite", "reason": "RuntimeError: boom",
@@ -45,12 +55,12 @@ def _without(path: Path, drop) -> Path:
     ("nobench.json", lambda p: _without(p, lambda d: d.pop("benchmarks")),
      "missing field 'benchmarks'"),
     ("noacc.json", lambda p: _without(p, lambda d: d["benchmarks"][1]["extra_info"].pop(
-        "accuracy")), "benchmark 'test_latency[t0002]': extra_info lacks required field "
-     "'accuracy'"),
+        "accuracy")), "benchmarks[1].extra_info.accuracy: required field is missing"),
     ("noextra.json", lambda p: _without(p, lambda d: d["benchmarks"][0].pop("extra_info")),
-     "has no extra_info object"),
+     "benchmarks[0].extra_info: required field is missing"),
     ("badlat.json", lambda p: _without(p, lambda d: d["benchmarks"][0]["extra_info"].update(
-        latency_ms="fast")), "latency_ms must be a positive number"),
+        latency_ms="fast")), "benchmarks[0].extra_info.latency_ms: input should be a valid number "
+     '(got "fast")'),
     ("future.json", lambda p: _without(p, lambda d: d["fer_edge"].update(schema_version=9)),
      "schema_version 9 is not supported"),
 ])

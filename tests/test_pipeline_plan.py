@@ -79,12 +79,18 @@ def test_training_scale_follows_the_synthetic_size():
 def test_estimate_is_the_cost_model_arithmetic():
     costs = StepCosts(trial_s=1, epoch_s=2, search_start_s=10, bundle_start_s=5, export_s=0.5,
                       suite_start_s=1, suite_model_s=0.25, keras_start_s=4, keras_model_s=1,
-                      report_s=3)
+                      report_s=3, warmup_s=0.25)
     opts = with_overrides(DemoOptions(), data="synthetic", trials=10, epochs=4, stage1_top=8,
                           backends="tflite,keras", rounds=40, warmup_rounds=10)
     estimate = estimate_seconds(opts, n_formats=3, costs=costs)
+    # Stage 2: per model its load and accuracy, a warm-up and the 1 s minimum of timed rounds.
+    timing = 0.25 + 1.0
     assert estimate == {"stage 1 search": 10 + 10 * (1 + 4 * 2), "stage 1 bundle": 5 + 8 * 3 * 0.5,
-                        "stage 2": (1 + 8 * 0.25) + (4 + 8 * 1), "report": 3}
+                        "stage 2": (1 + 8 * (0.25 + timing)) + (4 + 8 * (1 + timing)),
+                        "report": 3}
+    no_minimum = with_overrides(opts, min_time_s=0.0, max_warmup_s=0.0)
+    assert estimate_seconds(no_minimum, n_formats=3, costs=costs)["stage 2"] == \
+        (1 + 8 * 0.25) + (4 + 8 * 1)
     assert describe_estimate({"a": 30, "b": 120}) == "about 2.5 min (a 30 s, b 2.0 min)"
 
 
@@ -100,20 +106,30 @@ def test_paper_sizes_with_a_sensor_add_the_power_stage():
 
 
 def test_no_sensor_skips_stage_3_and_says_so():
-    decision = decide_power("none", 180, sensor_table=lambda: pytest.fail("not asked"))
+    decision = decide_power("none", 180)
     assert not decision.runs
     assert decision.suite_args() == []
     assert decision.message().startswith("stage 3 skipped: no power sensor on this machine")
 
 
-def test_a_named_sensor_needs_the_harness_to_have_it():
-    with pytest.raises(UserInputError, match="no power sensors yet"):
-        decide_power("um34c", 180, sensor_table=lambda: None)
-    with pytest.raises(UserInputError, match=r"unknown sensor 'ina219' \(known: um34c, none\)"):
-        decide_power("ina219", 180, sensor_table=lambda: {"um34c": "x:Y"})
-    decision = decide_power("um34c", 60, sensor_table=lambda: {"um34c": "x:Y"})
-    assert decision.runs
-    assert decision.suite_args() == ["--power-sensor", "um34c", "--power-seconds", "60"]
+def test_a_named_sensor_is_checked_against_the_harness_up_front():
+    with pytest.raises(UserInputError, match=r"--power-sensor: ina219: unknown sensor 'ina219' "
+                                             r"\(known: ina3221, none, nvml"):
+        decide_power("ina219", 180)
+    with pytest.raises(UserInputError, match="um34c: needs the meter's serial device"):
+        decide_power("um34c", 180)
+    with pytest.raises(UserInputError, match="unknown option baud"):
+        decide_power("um34c:/dev/rfcomm0,baud=115200", 180)
+    decision = decide_power("um34c:/dev/rfcomm0", 60)
+    assert decision.runs and not decision.stand_in
+    assert decision.suite_args() == ["--power-sensor", "um34c:/dev/rfcomm0",
+                                     "--power-seconds", "60", "--idle-seconds", "60"]
+
+
+def test_the_stand_in_meter_says_it_is_one():
+    decision = decide_power("um34c-emulator", 5)
+    assert decision.runs and decision.stand_in
+    assert "STAND-IN" in decision.message()
 
 
 def test_bad_demo_options_stop_before_anything_runs(monkeypatch, tmp_path, capsys):

@@ -42,13 +42,18 @@ def register(app: typer.Typer) -> None:
         rounds: Annotated[int | None, typer.Option(
             "--rounds", help=f"Timed batch-1 runs per model and backend (default {D.rounds}, "
             "the paper's).")] = None,
+        min_time: Annotated[float | None, typer.Option(
+            "--min-time", help=f"Least seconds of timed runs per model and backend (default "
+            f"{D.min_time_s:g}).")] = None,
         threads: Annotated[int | None, typer.Option(
             "--threads", help="CPU threads for every runtime (default: all usable).")] = None,
         seed: Annotated[int | None, typer.Option(
             "--seed", help=f"Search seed (default {D.seed}).")] = None,
         power_sensor: Annotated[str | None, typer.Option(
-            "--power-sensor", help=f"Stage-3 power meter, or none (default {D.power_sensor}): "
-            "without one stage 3 is skipped and the report shows the stage-2 decision.")] = None,
+            "--power-sensor", help="Stage-3 power meter: um34c:/dev/rfcomm0, tegrastats, "
+            "ina3221, nvml, rapl (docs/power.md), the stand-in um34c-emulator (modelled "
+            f"watts), or none (default {D.power_sensor}): without one stage 3 is skipped and "
+            "the report shows the stage-2 decision.")] = None,
         power_seconds: Annotated[int | None, typer.Option(
             "--power-seconds", help="Seconds of idle power per board and of active power per "
             f"model in stage 3 (default {D.power_seconds}, the paper's).")] = None,
@@ -66,6 +71,7 @@ def register(app: typer.Typer) -> None:
         index = run_demo(out, QUICK if quick else DemoOptions(), show_progress=not quiet,
                          data=data, trials=trials, epochs=epochs, stage1_top=stage1_top,
                          stage2_top=stage2_top, backends=backends, rounds=rounds,
+                         min_time_s=min_time,
                          threads=threads, seed=seed, power_sensor=power_sensor,
                          power_seconds=power_seconds)
         typer.echo(f"report: {index}")

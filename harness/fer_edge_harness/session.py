@@ -10,15 +10,17 @@ import numpy as np
 import pytest
 
 import fer_edge_harness
-from fer_edge_harness import bundle, results
+from fer_edge_harness import bundle, lifeline, results
 from fer_edge_harness.backends import BackendUnavailable, backend_class, create_backend
 from fer_edge_harness.backends.base import LoadOptions, module_version
 from fer_edge_harness.boardstate import Board
 from fer_edge_harness.jsonout import JsonWriter, take_over_json_path
 from fer_edge_harness.results_schema import RUN_INFO_KEY
 from fer_edge_harness.settings import SettingsError
+from fer_edge_harness.testset import load_test_set
 
 Case = collections.namedtuple("Case", "model_id backend")
+NOTHING_MEASURED = 5  # pytest's ExitCode.NO_TESTS_COLLECTED: the run measured nothing
 
 
 def case_id(case):
@@ -48,8 +50,10 @@ class HarnessSession(object):
         self.failures = []
         self.skipped = []
         self.finished = []  # pytest-benchmark Metadata of every complete benchmark
+        self.power = None  # a power.PowerStage at --stage power (set by the plugin)
         self.writer = None
         self._complete = False
+        self._interrupted = None
         self._test_set = None
         self._check_models()
 
@@ -73,8 +77,7 @@ class HarnessSession(object):
         """(images uint8 (N, H, W), labels int64 (N,)) of the bundle, loaded once."""
         if self._test_set is None:
             path = os.path.join(self.settings.bundle_dir, self.manifest["test_set"]["path"])
-            with np.load(path) as data:
-                self._test_set = (data["images"], data["labels"])
+            self._test_set = load_test_set(path)  # checked by verify_bundle already
         return self._test_set
 
     def record_skip(self, backend, reason, model_id=None):
@@ -93,15 +96,20 @@ class HarnessSession(object):
             pytest.skip("{}: {}".format(case.backend, exc))
 
     def artifact(self, case):
-        """{format, path, sha256} of the first usable artifact the backend can run, or a
-        recorded skip saying what the bundle holds instead."""
+        """{format, path, sha256, record, alternatives} of the first usable artifact the
+        backend can run (alternatives: the others it could fall back to), or a recorded skip
+        saying what the bundle holds instead."""
         model = self.model(case.model_id)
         formats = backend_class(case.backend).artifact_formats
+        usable = []
         for fmt in formats:
             path = bundle.artifact_path(self.settings.bundle_dir, model, fmt)
             if path:
-                return {"format": fmt, "path": path,
-                        "sha256": model["artifacts"][fmt]["sha256"]}
+                record = model["artifacts"][fmt]
+                usable.append({"format": fmt, "path": path, "sha256": record["sha256"],
+                               "record": record})
+        if usable:
+            return dict(usable[0], alternatives=usable[1:])
         states = []
         for fmt in formats:
             record = model.get("artifacts", {}).get(fmt) or {}
@@ -119,7 +127,9 @@ class HarnessSession(object):
             input_scaling=bundle.input_scaling(self.manifest, settings.bundle_dir),
             input_shape=self.manifest["input"]["shape"], artifact_format=artifact["format"],
             artifact_sha256=artifact["sha256"], model_id=case.model_id,
-            openvino_device=settings.openvino_device, cache_dir=settings.cache_dir)
+            openvino_device=settings.openvino_device, cache_dir=settings.cache_dir,
+            artifact_info=artifact.get("record"), alternatives=artifact.get("alternatives"),
+            hardware=self.hardware)
 
     def runtime_versions(self, backend):
         """The backend's runtime versions and those of the harness's own stack."""
@@ -132,11 +142,25 @@ class HarnessSession(object):
         versions.update(backend.versions())
         return versions
 
+    def measure_power(self, case, backend, prepared):
+        """The case's power record at stage power (a sustained run while the sensor samples),
+        None at stage latency."""
+        if self.power is None:
+            return None
+        return self.power.measure_case(case, backend.infer, prepared, self.board)
+
     # -- pytest hooks ------------------------------------------------------------------------
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_runtestloop(self, session):
+        """At stage power, the idle baseline before the first model is loaded."""
+        if self.power is not None and session.items and not self.config.option.collectonly:
+            self.power.measure_idle(self.board)
 
     def pytest_sessionstart(self, session):
         path = take_over_json_path(self.config)
-        self.writer = JsonWriter(self.config, path) if path else None
+        self.writer = JsonWriter(self.config, path, self.settings.keep_round_times) \
+            if path else None
 
     @pytest.hookimpl(hookwrapper=True)
     def pytest_runtest_makereport(self, item, call):
@@ -158,12 +182,20 @@ class HarnessSession(object):
         self.save(complete=False)
 
     def pytest_sessionfinish(self, session, exitstatus):
-        # Interrupted (Ctrl-C, exit status 2): what finished is kept, marked incomplete.
-        self.save(complete=int(exitstatus) != 2)
+        # Interrupted (Ctrl-C, SIGTERM, the starter's death: exit status 2): what finished is
+        # kept, marked incomplete, with the reason.
+        self._interrupted = lifeline.interruption(exitstatus)
+        self.save(complete=self._interrupted is None)
+        if int(exitstatus) == 0 and not self.finished:
+            # Every case skipped: pytest would say 0, but a board run that measured nothing
+            # has failed; 5 is pytest's own "nothing ran" status.
+            session.exitstatus = NOTHING_MEASURED
 
     def pytest_benchmark_update_json(self, config, benchmarks, output_json):
         output_json[RUN_INFO_KEY] = results.run_info(
-            self.settings, self.bundle_sha256, self.failures, self.skipped, self._complete)
+            self.settings, self.bundle_sha256, self.failures, self.skipped, self._complete,
+            power=self.power.run_record() if self.power is not None else None,
+            interrupted=self._interrupted)
 
     def save(self, complete):
         """Rewrite the results file with what has finished (atomically)."""
@@ -175,13 +207,17 @@ class HarnessSession(object):
         s = self.settings
         lines = ["fer-edge: bundle {} (sha256 {}), device label {}, stage {}".format(
                      s.bundle_dir, self.bundle_sha256[:12], s.device_label, s.stage),
-                 "fer-edge: backends {}, threads {}, rounds {} after {} warm-up".format(
-                     ",".join(s.backends), s.threads, s.rounds, s.warmup_rounds)]
+                 "fer-edge: backends {}, threads {}; per benchmark a warm-up of at least {} "
+                 "calls until settled (at most {} s), then at least {} rounds and {} s".format(
+                     ",".join(s.backends), s.threads, s.warmup_rounds, s.max_warmup_s,
+                     s.rounds, s.min_time_s)]
         if self.writer is None:
             lines.append("fer-edge: no --benchmark-json given: results are shown, not saved")
-        if s.stage == "power":
-            lines.append("fer-edge: no power sensor is wired into this harness: "
-                         "power fields stay null")
+        if self.power is not None:
+            p = self.power.settings
+            lines.append("fer-edge: power sensor {}, idle {:.0f} s, then {:.0f} s per model{}"
+                         .format(p.sensor, p.idle_seconds, p.power_seconds,
+                                 "" if p.measures else ": no sensor, power fields stay null"))
         return lines
 
     def pytest_terminal_summary(self, terminalreporter):
@@ -191,9 +227,13 @@ class HarnessSession(object):
         for entry in self.skipped:
             write("fer-edge skipped {} on {}: {}".format(
                 entry.get("model_id", "all models"), entry["backend"], entry["reason"]))
+        for entry in self.power.partial if self.power is not None else ():
+            write("fer-edge power PARTIAL for {model_id} on {backend}: {reason}".format(**entry))
         if self.writer is not None:
             write("fer-edge: {} benchmark(s) written to {}".format(len(self.finished),
                                                                   self.writer.path))
+        if not self.finished and not self.failures:
+            write("fer-edge: nothing was measured: " + results.nothing_measured(self.skipped))
 
 
 def _case_of(item):

@@ -11,19 +11,22 @@ because it is when the board wrote the measurement: `merge results/*.json` sorts
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from fer_edge_core.errors import UserInputError
+from fer_edge_core.jsonfile import read_json_file, validate
+from fer_edge_harness import quality
 from fer_edge_harness.results_schema import (
+    LATENCY_STATISTIC,
     OPTIONAL_EXTRA_INFO,
-    REQUIRED_EXTRA_INFO,
     RESULTS_SCHEMA_VERSION,
     RUN_INFO_KEY,
+    TIMING_EXTRA_INFO,
 )
+from fer_edge_merge.schemas import ResultsDocument
 
 # pytest-benchmark's own top-level keys (its JSON since 3.x).
 PYTEST_BENCHMARK_KEYS = ("machine_info", "commit_info", "benchmarks", "datetime", "version")
@@ -40,6 +43,7 @@ class Measurement:
     name: str
     extra: dict[str, Any]
     stats: dict[str, Any]
+    partial_run: bool = False  # from a run cut short (its file's fer_edge.complete is false)
 
     @property
     def key(self) -> MeasurementKey:
@@ -57,6 +61,12 @@ class ResultsFile:
     run_info: dict[str, Any]
     machine_info: dict[str, Any]
 
+    @property
+    def partial_run(self) -> bool:
+        """The harness said this run did not finish (killed or interrupted): what it holds
+        was measured, but models it was to measure may be missing."""
+        return self.run_info.get("complete") is False
+
 
 @dataclass
 class LoadedResults:
@@ -67,108 +77,118 @@ class LoadedResults:
     failures: list[dict[str, Any]] = field(default_factory=list)
     skipped: list[dict[str, Any]] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    partial: list[dict[str, Any]] = field(default_factory=list)  # power measurements cut short
 
 
-def _is_number(value: Any) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool)
-
-
-def _parse_json(path: Path) -> dict[str, Any]:
-    """The file's top-level JSON object, or a UserInputError saying why it is not one."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise UserInputError(path, "no such file") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise UserInputError(path, f"cannot read it ({exc})") from None
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise UserInputError(path, f"not JSON ({exc}): expected a --benchmark-json file") from None
-    if not isinstance(data, dict):
-        raise UserInputError(path, "not a pytest-benchmark JSON object")
-    return data
-
-
-def _parse_datetime(path: Path, value: Any) -> datetime:
+def _parse_datetime(path: Path, value: str) -> datetime:
     """pytest-benchmark writes ISO 8601; a naive time is taken as UTC so all compare."""
     try:
-        written = datetime.fromisoformat(str(value))
+        written = datetime.fromisoformat(value)
     except ValueError:
-        raise UserInputError(path, f"field 'datetime' is not an ISO 8601 time: {value!r}") from None
+        raise UserInputError(path, f"datetime: not an ISO 8601 time: {value!r}") from None
     return written if written.tzinfo else written.replace(tzinfo=UTC)
 
 
 def upgrade_run_info(path: Path, data: dict[str, Any]) -> dict[str, Any]:
     """The harness's run info (RUN_INFO_KEY) at the current schema; {} for a plain file.
 
-    The one place older result schemas would be brought up to date; a newer one is refused.
+    With upgrade_extra, the one place older result schemas are brought up to date; a newer
+    one is refused. A file without the key (not written by the harness) is read as schema 1:
+    its figures come from pytest-benchmark's own stats.
     """
     run_info = data.get(RUN_INFO_KEY) or {}
     if not isinstance(run_info, dict):
         raise UserInputError(path, f"field {RUN_INFO_KEY!r} must be an object")
-    version = run_info.get("schema_version", RESULTS_SCHEMA_VERSION)
-    if version != RESULTS_SCHEMA_VERSION:
+    version = run_info.get("schema_version", 1)
+    if version not in (1, RESULTS_SCHEMA_VERSION):
         raise UserInputError(path, f"{RUN_INFO_KEY}.schema_version {version!r} is not supported "
-                             f"(this fer-edge reads {RESULTS_SCHEMA_VERSION})")
-    return run_info
+                             f"(this fer-edge reads 1 and {RESULTS_SCHEMA_VERSION})")
+    return dict(run_info, schema_version=RESULTS_SCHEMA_VERSION, read_as_version=version)
 
 
-def _check_extra(path: Path, name: str, extra: Any) -> dict[str, Any]:
-    """The benchmark's extra_info with every required field present and numbers numeric."""
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def upgrade_extra(extra: dict[str, Any], stats: dict[str, Any]) -> dict[str, Any]:
+    """A schema-1 benchmark's extra_info at schema 2: latency_ms becomes the median of its
+    rounds (schema 1 wrote their mean) and the timing fields and flags come from its
+    pytest-benchmark stats, so files of both schemas rank on the same statistic."""
+    upgraded = dict(extra)
+    median_s, mean_s, iqr_s = stats.get("median"), stats.get("mean"), stats.get("iqr")
+    if not all(_is_number(v) and v > 0 for v in (median_s, mean_s)) or not _is_number(iqr_s):
+        upgraded.update(dict.fromkeys(TIMING_EXTRA_INFO), latency_statistic="mean", flags=[])
+        return upgraded
+    stddev = stats.get("stddev")
+    data = stats.get("data") if isinstance(stats.get("data"), list) else []
+    upgraded.update({
+        "latency_ms": median_s * 1000.0, "latency_statistic": LATENCY_STATISTIC,
+        "latency_mean_ms": mean_s * 1000.0, "latency_iqr_ms": iqr_s * 1000.0,
+        "latency_cv": stddev / mean_s if _is_number(stddev) else None,
+        "rounds": stats.get("rounds"), "timed_s": stats.get("total"),
+        "warmup_s": None, "warmup_settled": None,
+        "flags": quality.assess(median_s, iqr_s, data, None, extra.get("board_state_before"),
+                                extra.get("board_state_after"), mean_s=mean_s),
+    })
+    upgraded.setdefault("warmup_rounds", None)
+    return upgraded
+
+
+def _check_timing(path: Path, name: str, extra: dict[str, Any]) -> dict[str, Any]:
+    """A schema-2 benchmark's timing fields: all present, flags a list of {flag, reason}."""
     where = f"benchmark {name!r}"
-    if not isinstance(extra, dict):
-        raise UserInputError(path, f"{where} has no extra_info object (not a fer-edge result?)")
-    for key in REQUIRED_EXTRA_INFO:
+    for key in TIMING_EXTRA_INFO:
         if key not in extra:
-            raise UserInputError(path, f"{where}: extra_info lacks required field {key!r}")
-    for key in ("device_label", "model_id", "backend"):
-        if not isinstance(extra[key], str) or not extra[key]:
-            raise UserInputError(path, f"{where}: extra_info.{key} must be a non-empty string")
-    if not _is_number(extra["accuracy"]) or not 0 <= extra["accuracy"] <= 100:
-        raise UserInputError(path, f"{where}: extra_info.accuracy must be a percentage 0-100")
-    if not _is_number(extra["latency_ms"]) or extra["latency_ms"] <= 0:
-        raise UserInputError(path, f"{where}: extra_info.latency_ms must be a positive number")
-    checked = {key: extra.get(key) for key in OPTIONAL_EXTRA_INFO}
+            raise UserInputError(path, f"{where}: extra_info lacks field {key!r} (schema "
+                                 f"{RESULTS_SCHEMA_VERSION})")
+    flags = extra["flags"]
+    if not isinstance(flags, list) or not all(isinstance(f, dict) and "flag" in f
+                                              for f in flags):
+        raise UserInputError(path, f"{where}: extra_info.flags must be a list of "
+                             "{flag, reason} objects")
+    return extra
+
+
+def _with_optional_fields(extra: dict[str, Any]) -> dict[str, Any]:
+    """extra_info with every optional field present (null where the file left it out)."""
+    checked = dict.fromkeys(OPTIONAL_EXTRA_INFO)
     checked.update(extra)
-    for key in ("dynamic_power_w", "energy_mj"):
-        if checked[key] is not None and not _is_number(checked[key]):
-            raise UserInputError(path, f"{where}: extra_info.{key} must be a number or null")
     return checked
 
 
 def read_results_file(path: str | Path) -> ResultsFile:
-    """Parse and check one results file; raise UserInputError naming it and what is missing."""
+    """Parse and check one results file (schemas.ResultsDocument: every field the merge reads,
+    of its type, finite); raise UserInputError naming the file and the field."""
     path = Path(path)
-    data = _parse_json(path)
+    data = read_json_file(path, "a --benchmark-json file written by the fer-edge harness")
+    if not isinstance(data, dict):
+        raise UserInputError(path, "not a pytest-benchmark JSON object")
     for key in PYTEST_BENCHMARK_KEYS:
         if key not in data:
             raise UserInputError(path, f"missing field {key!r}: not a pytest-benchmark JSON file")
-    if not isinstance(data["benchmarks"], list):
-        raise UserInputError(path, "field 'benchmarks' must be a list")
+    validate(ResultsDocument, data, path)
     written = _parse_datetime(path, data["datetime"])
+    run_info = upgrade_run_info(path, data)
+    partial_run = run_info.get("complete") is False
     measurements = []
     for index, bench in enumerate(data["benchmarks"]):
-        if not isinstance(bench, dict):
-            raise UserInputError(path, f"benchmarks[{index}] is not an object")
-        name = str(bench.get("name", f"benchmarks[{index}]"))
-        extra = _check_extra(path, name, bench.get("extra_info"))
-        stats = bench.get("stats") if isinstance(bench.get("stats"), dict) else {}
-        measurements.append(Measurement(path, written, name, extra, stats))
-    machine_info = data["machine_info"] if isinstance(data["machine_info"], dict) else {}
-    return ResultsFile(path, written, measurements, upgrade_run_info(path, data), machine_info)
+        name = str(bench.get("name") or f"benchmarks[{index}]")
+        extra = _with_optional_fields(bench["extra_info"])
+        stats = bench.get("stats") or {}
+        if run_info["read_as_version"] == 1:
+            extra = upgrade_extra(extra, stats)
+        else:
+            extra = _check_timing(path, name, extra)
+        measurements.append(Measurement(path, written, name, extra, stats, partial_run))
+    return ResultsFile(path, written, measurements, run_info, data["machine_info"])
 
 
 def _board_events(results: ResultsFile, kind: str) -> list[dict[str, Any]]:
     """The harness's failures or skips of one file, each with its board and source file."""
     events = results.run_info.get(kind) or []
-    if not isinstance(events, list):
-        raise UserInputError(results.path, f"field {RUN_INFO_KEY}.{kind} must be a list")
     label = results.run_info.get("device_label")
     out = []
     for event in events:
-        if not isinstance(event, dict):
-            raise UserInputError(results.path, f"{RUN_INFO_KEY}.{kind}: an entry is not an object")
         row = {"device_label": event.get("device_label", label), "model_id": event.get("model_id"),
                "backend": event.get("backend"), "reason": event.get("reason"),
                "source": str(results.path)}
@@ -184,6 +204,13 @@ def _duplicate_warning(earlier: Measurement, later: Measurement) -> str:
             f"{earlier.source} ({earlier.written.isoformat()}), the later file wins")
 
 
+def partial_warning(results: ResultsFile) -> str:
+    """One line for a results file of a run that did not finish."""
+    return (f"warning: {results.path}: partial results: {RUN_INFO_KEY}.complete is false (the "
+            f"run was cut short); its {len(results.measurements)} measurement(s) are kept and "
+            "marked 'partial run', models it did not reach are missing")
+
+
 def load_results(paths: list[str | Path]) -> LoadedResults:
     """Read every file, then keep one measurement per (device_label, model_id, backend).
 
@@ -195,7 +222,7 @@ def load_results(paths: list[str | Path]) -> LoadedResults:
     files = [read_results_file(p) for p in paths]
     ordered = sorted(files, key=lambda f: f.written)
     kept: dict[MeasurementKey, Measurement] = {}
-    warnings = []
+    warnings = [partial_warning(f) for f in files if f.partial_run]
     for results in ordered:
         for item in results.measurements:
             earlier = kept.pop(item.key, None)
@@ -210,4 +237,5 @@ def load_results(paths: list[str | Path]) -> LoadedResults:
         failures=[e for f in ordered for e in _board_events(f, "failures")],
         skipped=[e for f in ordered for e in _board_events(f, "skipped")],
         warnings=warnings,
+        partial=[e for f in ordered for e in _board_events(f, "partial")],
     )

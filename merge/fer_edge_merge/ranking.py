@@ -9,25 +9,28 @@ apart; the demo does so. Writes ranking.json (the rows), ranking.csv, ranking.md
 
 from __future__ import annotations
 
-import json
 import sys
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from fer_edge_core.errors import UserInputError
 from fer_edge_core.files import ensure_dir, write_atomic, write_json
+from fer_edge_core.jsonfile import read_json_file, validate
+from fer_edge_core.paths import refuse_overlap
 from fer_edge_merge import fitness
 from fer_edge_merge.configs import BundleIndex, attach_configs
 from fer_edge_merge.load import LoadedResults, Measurement, load_results
-from fer_edge_merge.render import Table, csv_text, fmt, markdown_table
+from fer_edge_merge.render import PARTIAL_NOTE, Table, csv_text, fmt, markdown_table, model_label
+from fer_edge_merge.schemas import FailuresFile, MergeInfo, RankingRow
 from fer_edge_merge.tables import NO_POWER_NOTE
 
 MERGE_SCHEMA_VERSION = 1
 RANKING_JSON, RANKING_CSV, RANKING_MD = "ranking.json", "ranking.csv", "ranking.md"
 FAILURES_JSON, MERGE_JSON = "failures.json", "merge.json"
+OUTPUT_NAMES = (RANKING_JSON, RANKING_CSV, RANKING_MD, FAILURES_JSON, MERGE_JSON)
 
 # Column order of ranking.json rows and ranking.csv.
 ROW_FIELDS = (
@@ -35,7 +38,10 @@ ROW_FIELDS = (
     "accuracy", "latency_ms", "dynamic_power_w", "energy_mj",
     "fit_accuracy", "fit_latency", "fit_pdp", "rank_accuracy", "rank_latency", "rank_pdp",
     "n_test", "latency_stddev_ms", "power_sensor", "bundle_sha256",
-    "config", "params", "flops", "val_accuracy", "source",
+    "config", "params", "flops", "val_accuracy", "source", "power_status", "power_stand_in",
+    "partial_run",
+    "latency_statistic", "latency_mean_ms", "latency_iqr_ms", "latency_cv", "rounds", "timed_s",
+    "flags",
 )
 
 
@@ -49,8 +55,8 @@ def measurement_row(item: Measurement) -> dict[str, Any]:
     extra = item.extra
     accuracy, latency_ms, power_w = extra["accuracy"], extra["latency_ms"], extra["dynamic_power_w"]
     energy = extra["energy_mj"]
-    if energy is None:
-        energy = fitness.energy_mj(latency_ms, power_w)
+    if energy is None:  # a file that gives dynamic power only (hand-made, or from elsewhere)
+        energy = fitness.energy_mj(power_w, latency_ms)
     stddev_s = item.stats.get("stddev")
     return {
         "device_label": extra["device_label"], "model_id": extra["model_id"],
@@ -60,12 +66,37 @@ def measurement_row(item: Measurement) -> dict[str, Any]:
         "dynamic_power_w": power_w, "energy_mj": energy,
         "fit_accuracy": fitness.fit_accuracy(accuracy),
         "fit_latency": fitness.fit_latency(accuracy, latency_ms),
-        "fit_pdp": fitness.fit_pdp(accuracy, latency_ms, power_w),
+        "fit_pdp": fitness.fit_pdp(accuracy, energy),
         "n_test": extra["n_test"],
         "latency_stddev_ms": stddev_s * 1000.0 if isinstance(stddev_s, int | float) else None,
         "power_sensor": extra["power_sensor"], "bundle_sha256": extra["bundle_sha256"],
-        "source": str(item.source),
+        "source": str(item.source), **_power_origin(extra.get("power")),
+        "partial_run": item.partial_run,
+        **{key: extra.get(key) for key in ("latency_statistic", "latency_mean_ms",
+                                           "latency_iqr_ms", "latency_cv", "rounds", "timed_s")},
+        "flags": list(extra.get("flags") or []),
     }
+
+
+def flag_names(row: dict[str, Any]) -> str:
+    """`wide-dispersion, drift` (empty when the row has no flag)."""
+    return ", ".join(str(f.get("flag")) for f in row.get("flags") or [])
+
+
+def flag_warnings(rows: list[dict[str, Any]]) -> list[str]:
+    """One line per flagged row: ranked all the same, but not silently."""
+    return [f"warning: {r['model_id']}/{r['backend']} on {r['device_label']} is ranked "
+            f"{r['rank_latency']} by accuracy/latency but its latency is flagged: "
+            + "; ".join(f"{f.get('flag')} ({f.get('reason')})" for f in r["flags"])
+            for r in rows if r.get("flags")]
+
+
+def _power_origin(power: Any) -> dict[str, Any]:
+    """Whether power was measured, partial or not, and whether a stand-in meter gave it."""
+    if not isinstance(power, dict):
+        return {"power_status": None, "power_stand_in": None}
+    sensor = power.get("sensor") if isinstance(power.get("sensor"), dict) else {}
+    return {"power_status": power.get("status"), "power_stand_in": bool(sensor.get("stand_in"))}
 
 
 def rank_rows(rows: list[dict[str, Any]]) -> None:
@@ -93,16 +124,23 @@ def build_ranking(loaded: LoadedResults, index: BundleIndex,
 def ranking_markdown(rows: list[dict[str, Any]]) -> str:
     """ranking.md: one table of every row, and a line saying whether power was measured."""
     table = Table("ranking", ["board", "model", "backend", "accuracy %", "latency ms", "power W",
-                              "acc/lat", "acc/PDP", "rank acc", "rank lat", "rank PDP"], [])
+                              "acc/lat", "acc/PDP", "rank acc", "rank lat", "rank PDP",
+                              "flags"], [])
     for r in rows:
-        table.rows.append([r["device_label"], r["model_id"], r["backend"], fmt(r["accuracy"]),
+        table.rows.append([r["device_label"], model_label(r), r["backend"], fmt(r["accuracy"]),
                            fmt(r["latency_ms"], 3), fmt(r["dynamic_power_w"], 3),
                            fmt(r["fit_latency"]), fmt(r["fit_pdp"]), fmt(r["rank_accuracy"]),
-                           fmt(r["rank_latency"]), fmt(r["rank_pdp"])])
+                           fmt(r["rank_latency"]), fmt(r["rank_pdp"]), flag_names(r)])
     power = any(r["dynamic_power_w"] is not None for r in rows)
     note = "" if power else f"\nNo power measured on any board ({NO_POWER_NOTE}).\n"
-    return f"# fer-edge ranking\n\nRanks are within each board (1 = best).\n{note}\n" + \
-        markdown_table(table)
+    if any(r.get("partial_run") for r in rows):
+        note += f"\n{PARTIAL_NOTE}\n"
+    flagged = sum(1 for r in rows if r.get("flags"))
+    if flagged:
+        note += (f"\n{flagged} of {len(rows)} latencies are flagged (column flags): their "
+                 "ranks are not reliable; measure them again on a quiet board.\n")
+    return ("# fer-edge ranking\n\nRanks are within each board (1 = best); latency ms is the "
+            f"median of the timed rounds.\n{note}\n" + markdown_table(table))
 
 
 def _sources(loaded: LoadedResults) -> list[dict[str, Any]]:
@@ -111,6 +149,7 @@ def _sources(loaded: LoadedResults) -> list[dict[str, Any]]:
         "path": str(f.path), "datetime": f.written.isoformat(),
         "device_labels": sorted({m.extra["device_label"] for m in f.measurements}),
         "benchmarks": len(f.measurements), "stage": f.run_info.get("stage"),
+        "complete": f.run_info.get("complete"),
         "bundle_sha256": f.run_info.get("bundle_sha256"),
         "hardware": f.measurements[0].extra.get("hardware") if f.measurements else None,
     } for f in loaded.files]
@@ -125,7 +164,10 @@ def merge_results(paths: Iterable[str | Path], out_dir: str | Path,
     report's Table 3); `warn` receives each warning line (default: stderr).
     """
     warn = warn or warn_stderr
-    loaded = load_results(list(paths))
+    paths, bundles = list(paths), list(bundles)
+    for name in OUTPUT_NAMES:  # never over a results file or into a bundle it reads
+        refuse_overlap("--out", Path(out_dir) / name, [*paths, *bundles])
+    loaded = load_results(paths)
     for line in loaded.warnings:
         warn(line)
     warnings = list(loaded.warnings)
@@ -134,15 +176,20 @@ def merge_results(paths: Iterable[str | Path], out_dir: str | Path,
         warnings.append(line)
         warn(line)
 
-    index = BundleIndex(list(bundles))
+    index = BundleIndex(bundles)
     rows = build_ranking(loaded, index, collect)
+    for line in flag_warnings(rows):
+        collect(line)
     out = ensure_dir(out_dir)
-    write_json(out / FAILURES_JSON, {"failures": loaded.failures, "skipped": loaded.skipped})
+    write_json(out / FAILURES_JSON, {"failures": loaded.failures, "skipped": loaded.skipped,
+                                     "partial": loaded.partial})
     write_json(out / MERGE_JSON, {
         "schema_version": MERGE_SCHEMA_VERSION, "created": datetime.now(UTC).isoformat(),
         "sources": _sources(loaded), "bundles": index.bundles,
         "warnings": warnings,
         "power_measured": any(r["dynamic_power_w"] is not None for r in rows),
+        "flagged": sum(1 for r in rows if r.get("flags")),
+        "power_stand_in": any(r["power_stand_in"] for r in rows),
     })
     write_atomic(out / RANKING_CSV, csv_text(ROW_FIELDS, rows))
     write_atomic(out / RANKING_MD, ranking_markdown(rows))
@@ -158,31 +205,32 @@ class MergedRanking:
     info: dict[str, Any]
     failures: list[dict[str, Any]]
     skipped: list[dict[str, Any]]
+    partial: list[dict[str, Any]] = field(default_factory=list)
 
 
 def read_ranking(ranking_dir: str | Path) -> MergedRanking:
-    """Read DIR/ranking.json (required) and merge.json / failures.json (optional)."""
+    """Read DIR/ranking.json (required) and merge.json / failures.json (optional), each checked
+    against its schema (schemas.py): a hand-edited or foreign file is one line naming it."""
     directory = Path(ranking_dir)
     path = directory / RANKING_JSON
     if not path.is_file():
         raise UserInputError(path, "no ranking here: run `fer-edge merge ... --out DIR` first")
-    try:
-        rows = json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as exc:
-        raise UserInputError(path, f"not JSON ({exc})") from None
-    if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
-        raise UserInputError(path, "must be a list of ranking rows")
+    rows = read_json_file(path, "the ranking.json `fer-edge merge` writes")
+    validate(list[RankingRow], rows, path)
     if not rows:
         raise UserInputError(path, "holds no rows: nothing to select or report")
-    for index, row in enumerate(rows):
-        missing = [k for k in ROW_FIELDS[:16] if k not in row]
-        if missing:
-            raise UserInputError(path, f"row {index} lacks field {missing[0]!r}")
-    extras = {}
-    for name in (MERGE_JSON, FAILURES_JSON):
-        extra_path = directory / name
-        extras[name] = json.loads(extra_path.read_text(encoding="utf-8")) \
-            if extra_path.is_file() else {}
-    failures = extras[FAILURES_JSON]
-    return MergedRanking(directory, rows, extras[MERGE_JSON],
-                         failures.get("failures", []), failures.get("skipped", []))
+    info = _optional_file(directory / MERGE_JSON, MergeInfo)
+    failures = _optional_file(directory / FAILURES_JSON, FailuresFile)
+    return MergedRanking(directory, rows, info, failures.get("failures", []),
+                         failures.get("skipped", []), failures.get("partial", []))
+
+
+def _optional_file(path: Path, schema: type) -> dict[str, Any]:
+    """A checked JSON object, or {} when the file is not there."""
+    if not path.exists():
+        return {}
+    data = read_json_file(path, f"the {path.name} `fer-edge merge` writes")
+    if not isinstance(data, dict):
+        raise UserInputError(path, f"must be a JSON object, got {type(data).__name__}")
+    validate(schema, data, path)
+    return data
