@@ -8,9 +8,10 @@ STAMP  := $(VENV)/.installed
 
 setup: $(STAMP)
 
-# Every component editable, by folder: the board harness, the core, search, merge, and the CLI
-# on top (pip resolves each component's dependency on another by these local folders).
-COMPONENTS := -e ./harness -e ./core -e ./search -e ./merge -e '.[dev]'
+# Every component editable, by folder: the board harness, the core, search (with its Ray extra,
+# for `search --engine ray` and its tests), merge, and the CLI on top (pip resolves each
+# component's dependency on another by these local folders).
+COMPONENTS := -e ./harness -e ./core -e './search[ray]' -e ./merge -e '.[dev]'
 
 $(STAMP): pyproject.toml harness/setup.py core/pyproject.toml search/pyproject.toml merge/pyproject.toml
 	$(PYTHON) -m venv $(VENV)

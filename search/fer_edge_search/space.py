@@ -124,6 +124,40 @@ class SearchSpace:
         scalars = [pick(getattr(self, name), point[name]) for name in SCALARS]
         return make_config(n, kernels, *scalars)
 
+    def to_vals(self, config: dict[str, Any]) -> dict[str, list[float]]:
+        """The inverse of `to_config`: the Hyperopt sample (one value per label, [] for the
+        labels of the other block-count branches) that gives `config`, so a search can be
+        rebuilt from configurations stored as plain JSON. ValueError when `config` is not a
+        configuration of this space."""
+        blocks = config.get("blocks")
+        if not _is_int(blocks) or blocks not in self.blocks:
+            raise ValueError(f"blocks {blocks!r} is not one of {list(self.blocks)}")
+        kernels = config.get("kernels")
+        if not isinstance(kernels, list) or len(kernels) != blocks:
+            raise ValueError(f"kernels {kernels!r} is not a list of {blocks} widths")
+        shared = min(self.blocks)
+        vals: dict[str, list[float]] = {"blocks": [self.blocks.index(blocks)]}
+        for n in self.blocks:
+            for i in range(shared, n):
+                vals[f"K{i + 1}_of_{n}_blocks"] = []
+        for i, width in enumerate(kernels):
+            label = f"K{i + 1}" if i < shared else f"K{i + 1}_of_{blocks}_blocks"
+            vals[label] = [_grid_index(self.kernels[i], width, f"kernels[{i}]")]
+        for name in SCALARS:
+            vals[name] = [_grid_index(getattr(self, name), config.get(name), name)]
+        return vals
+
+
+def _grid_index(rng: Range, value: Any, name: str) -> float:
+    """The grid index of `value` as the float Hyperopt's quniform yields; ValueError off-grid."""
+    if not _is_number(value):
+        raise ValueError(f"{name} {value!r} is not a number")
+    index = round((value - rng.min) / rng.step)
+    if not 0 <= index < rng.count or rng.value(index) != value:
+        raise ValueError(f"{name} {value!r} is not on the grid {rng.min}..{rng.max} step "
+                         f"{rng.step}")
+    return float(index)
+
 
 def make_config(blocks: int, kernels: Any, fc1: float, fc2: float,
                 dropout1: float, dropout2: float) -> dict[str, Any]:
