@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 from run_folder_checks import check_run_folder
+from test_search_runner import DATA, TINY_SPACE
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
@@ -25,17 +26,6 @@ from fer_edge_search.space import parse_space
 from fer_edge_search.trial_store import RunStore
 
 ROOT = Path(__file__).resolve().parents[1]
-DATA = "synthetic:n=300"
-TINY_SPACE = {
-    "schema_version": 1,
-    "blocks": [2, 3],
-    "kernels": [{"min": 4, "max": 8, "step": 2}, {"min": 4, "max": 8, "step": 4},
-                {"min": 4, "max": 4, "step": 1}],
-    "fc1": {"min": 8, "max": 24, "step": 8},
-    "fc2": {"min": 8, "max": 16, "step": 8},
-    "dropout1": {"min": 0.1, "max": 0.3, "step": 0.01},
-    "dropout2": {"min": 0.1, "max": 0.2, "step": 0.05},
-}
 SPACE = parse_space(TINY_SPACE, "tiny")
 CONFIGS = [cfg for i, cfg in enumerate(SPACE.iter_configs()) if i % 97 == 0]
 
