@@ -259,7 +259,8 @@ def test_killed_ray_driver_resumes_keeping_finished_trials(tmp_path, space_file,
     driver = subprocess.Popen(ray_cli(out, space_file, 6), env=ray_env, stdout=subprocess.PIPE,
                               stderr=subprocess.PIPE, text=True)
     deadline = time.time() + 1200
-    while len(list(out.glob("trials/*/result.json"))) < 2 and driver.poll() is None:
+    while len(list(out.glob("trials/*/result.json"))) < 2:
+        assert driver.poll() is None, driver.communicate()[1][-3000:]
         assert time.time() < deadline, "no two trials finished in 20 minutes"
         time.sleep(0.5)
     driver.send_signal(signal.SIGKILL)  # no clean-up of any kind

@@ -32,9 +32,7 @@ def ray_runtime(engine: RaySettings, data_bytes: int) -> Iterator[int]:
         # (https://docs.ray.io/en/latest/ray-security/token-auth.html).
         os.environ.setdefault("RAY_AUTH_MODE", "disabled")
         cpus = (engine.workers or os.cpu_count() or 1) * engine.cpus_per_trial
-        ray.init(num_cpus=cpus, include_dashboard=False, log_to_driver=False,
-                 logging_level=logging.ERROR, runtime_env=runtime_env,
-                 object_store_memory=max(MIN_OBJECT_STORE_BYTES, 4 * data_bytes))
+        _start_local(cpus, runtime_env, max(MIN_OBJECT_STORE_BYTES, 4 * data_bytes))
     else:
         try:
             ray.init(address=engine.address, log_to_driver=False, logging_level=logging.ERROR,
@@ -47,3 +45,21 @@ def ray_runtime(engine: RaySettings, data_bytes: int) -> Iterator[int]:
         yield engine.workers or max(1, cpus // engine.cpus_per_trial)
     finally:
         ray.shutdown()
+
+
+def _start_local(cpus: int, runtime_env: dict, object_store_bytes: int) -> None:
+    """ray.init on this machine, tried twice: Ray waits a fixed 30 s for its raylet to register
+    (ray/_private/node.py, "The current node timed out during startup"), which a machine busy
+    with other jobs can miss (seen here at a load average of 23 on 2 cores)."""
+    import ray
+
+    for attempt in (1, 2):
+        try:
+            ray.init(num_cpus=cpus, include_dashboard=False, log_to_driver=False,
+                     logging_level=logging.ERROR, runtime_env=runtime_env,
+                     object_store_memory=object_store_bytes)
+            return
+        except Exception as exc:  # Ray raises a bare Exception for this timeout
+            if attempt == 2 or "timed out during startup" not in str(exc):
+                raise
+            ray.shutdown()
