@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import importlib
 import sys
+from typing import Annotated
 
 import typer
 
+from fer_edge.native_logs import quiet_native_logs
 from fer_edge_core.errors import UserInputError
 
 app = typer.Typer(
@@ -59,8 +61,12 @@ def missing_component(exc: ModuleNotFoundError) -> str | None:
 
 
 @app.callback()
-def _root() -> None:
+def _root(verbose: Annotated[bool, typer.Option(
+        "--verbose", help="Show TensorFlow's and the runtimes' own log lines (C++ notices, "
+        "absl warnings), left out by default.")] = False) -> None:
     """fer-edge: stage 1 search, bundles, board benchmarks, merge and reports."""
+    if not verbose:
+        quiet_native_logs()  # before any command imports TensorFlow
 
 
 _register_commands()

@@ -190,6 +190,18 @@ def write_bundle(folder: Path, configs: dict[str, Any] | None = None) -> Path:
     return folder
 
 
+def stage2_ranking(root: Path) -> tuple[Path, str, list[Path], Path]:
+    """A bundle of the paper's models (ROOT/models/top1000), stage-2 results measured on it
+    (ROOT/results) and their ranking (ROOT/ranking): (bundle, its sha256, results, ranking)."""
+    from fer_edge_merge.ranking import merge_results
+
+    bundle = write_bundle(root / "models" / "top1000")
+    digest = json.loads((bundle / "manifest.json").read_text())["bundle_sha256"]
+    paths = write_paper_results(root / "results", "latency", bundle_sha256=digest)
+    merge_results(paths, root / "ranking", warn=print)
+    return bundle, digest, paths, root / "ranking"
+
+
 def run_cli(monkeypatch: pytest.MonkeyPatch, *args: str) -> int:
     """Run `fer-edge ARGS` in this process, as the installed command does; its exit status."""
     monkeypatch.setattr(sys, "argv", ["fer-edge", *args])

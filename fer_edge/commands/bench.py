@@ -11,10 +11,12 @@ DEFAULT_BACKENDS = "tflite,tflite-int8,onnxruntime,openvino,keras"
 
 
 def check_arguments(bundle: Path, backend: str, stage: str, rounds: int, warmup_rounds: int,
-                    threads: int | None) -> list[str]:
+                    threads: int | None, json_out: Path) -> list[str]:
     """Refuse bad input before a child process starts: the backends named, the stage, the
-    counts, and the bundle itself (verified here too, so its problem reads as `error: ...`)."""
+    counts, a results file inside the bundle, and the bundle itself (verified here too, so its
+    problem reads as `error: ...`)."""
     from fer_edge_core.errors import UserInputError
+    from fer_edge_core.paths import refuse_overlap
     from fer_edge_harness.backends import parse_backends
     from fer_edge_harness.bundle import verify_bundle
     from fer_edge_harness.results_schema import STAGES
@@ -29,6 +31,7 @@ def check_arguments(bundle: Path, backend: str, stage: str, rounds: int, warmup_
                                  ("--threads", threads, 1)):
         if value is not None and value < least:
             raise UserInputError(option, f"must be at least {least}, got {value}")
+    refuse_overlap("--json", json_out, [bundle])
     verify_bundle(bundle)  # BundleError: the CLI prints it as one line, exit 2
     return names
 
@@ -89,7 +92,7 @@ def register(app: typer.Typer) -> None:
         and measure its accuracy there; exit status is pytest's (1 when a model failed)."""
         from fer_edge_harness.runner import run_benchmarks
 
-        names = check_arguments(bundle, backend, stage, rounds, warmup_rounds, threads)
+        names = check_arguments(bundle, backend, stage, rounds, warmup_rounds, threads, json_out)
         power = power_arguments(stage, power_sensor, power_seconds, idle_seconds)
         code = run_benchmarks(bundle, names, device_label, stage, json_out, threads=threads,
                               rounds=rounds, warmup_rounds=warmup_rounds, models=models,

@@ -9,6 +9,8 @@ import hashlib
 import json
 import os
 
+from fer_edge_harness.confine import confined_path
+
 SCHEMA_VERSION = 1
 MANIFEST_NAME = "manifest.json"
 
@@ -103,14 +105,10 @@ def listed_files(manifest):
 
 def resolve_inside(bundle_dir, relative_path, where):
     """Absolute path of a manifest path, refusing any that leaves the bundle folder."""
-    root = os.path.realpath(str(bundle_dir))
-    if os.path.isabs(relative_path):
-        raise BundleError(where, "path {!r} is absolute; bundle paths are relative"
-                          .format(relative_path))
-    full = os.path.realpath(os.path.join(root, relative_path))
-    if full != root and not full.startswith(root + os.sep):
-        raise BundleError(where, "path {!r} leaves the bundle folder".format(relative_path))
-    return full
+    try:
+        return confined_path(bundle_dir, relative_path, "bundle folder")
+    except ValueError as exc:
+        raise BundleError(where, str(exc))
 
 
 def verify_record(bundle_dir, record, label):

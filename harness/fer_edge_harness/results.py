@@ -2,7 +2,7 @@
 assembled in exactly one function here, from the field lists of results_schema.
 """
 
-from fer_edge_harness import results_schema
+from fer_edge_harness import boardstate, results_schema
 
 def energy_mj(dynamic_power_w, latency_ms):
     """Dynamic energy per inference: W x ms = mJ (the power-delay product of the paper's
@@ -42,6 +42,7 @@ def build_extra_info(settings, case, backend, stats_mean_s, accuracy, n_test, ha
     stats.mean x 1000 in the same file. `power` is the power stage's record (None at latency).
     """
     latency_ms = stats_mean_s * 1000.0
+    artifact = backend.loaded_artifact() or artifact  # the file that ran, after any fallback
     info = {
         "model_id": case.model_id,
         "backend": case.backend,
@@ -60,6 +61,8 @@ def build_extra_info(settings, case, backend, stats_mean_s, accuracy, n_test, ha
         "artifact_format": artifact["format"],
         "artifact_sha256": artifact["sha256"],
         "warmup_rounds": settings.warmup_rounds,
+        "backend_details": backend.details(),
+        "throttling_during": boardstate.throttling_between(board_before, board_after),
     }
     info.update(power_fields(power))
     expected = (results_schema.REQUIRED_EXTRA_INFO + results_schema.OPTIONAL_EXTRA_INFO
@@ -70,11 +73,12 @@ def build_extra_info(settings, case, backend, stats_mean_s, accuracy, n_test, ha
     return info
 
 
-def run_info(settings, bundle_sha256, failures, skipped, complete, power=None):
-    """The top-level "fer_edge" record: what ran, what failed and was skipped, and whether the
-    run finished (false in the copies written after each benchmark); at stage power also the
-    sensor, the durations, the idle baseline with its samples and the partial benchmarks
-    (`power`: PowerStage.run_record())."""
+def run_info(settings, bundle_sha256, failures, skipped, complete, power=None, interrupted=None):
+    """The top-level "fer_edge" record: what ran, what failed and was skipped, whether the run
+    finished (false in the copies written after each benchmark) and, when it was cut short, why
+    (`interrupted`: Ctrl-C, SIGTERM, the process that started it died; else null); at stage
+    power also the sensor, the durations, the idle baseline with its samples and the partial
+    benchmarks (`power`: PowerStage.run_record())."""
     info = {
         "schema_version": results_schema.RESULTS_SCHEMA_VERSION,
         "bundle_sha256": bundle_sha256,
@@ -87,6 +91,7 @@ def run_info(settings, bundle_sha256, failures, skipped, complete, power=None):
         "failures": list(failures),
         "skipped": list(skipped),
         "complete": bool(complete),
+        "interrupted": interrupted,
     }
     if power is not None:
         info.update(power)

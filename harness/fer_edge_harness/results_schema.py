@@ -22,7 +22,8 @@ POWER_EXTRA_INFO = (
 OPTIONAL_EXTRA_INFO = POWER_EXTRA_INFO + ("board_state_before", "board_state_after")
 
 # Written by the harness to say exactly what was timed; readers may ignore them.
-DESCRIPTIVE_EXTRA_INFO = ("artifact_format", "artifact_sha256", "warmup_rounds")
+DESCRIPTIVE_EXTRA_INFO = ("artifact_format", "artifact_sha256", "warmup_rounds",
+                          "backend_details", "throttling_during")
 
 STAGES = ("latency", "power")
 

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 import fer_edge_harness
-from fer_edge_harness import bundle, results
+from fer_edge_harness import bundle, lifeline, results
 from fer_edge_harness.backends import BackendUnavailable, backend_class, create_backend
 from fer_edge_harness.backends.base import LoadOptions, module_version
 from fer_edge_harness.boardstate import Board
@@ -51,6 +51,7 @@ class HarnessSession(object):
         self.power = None  # a power.PowerStage at --stage power (set by the plugin)
         self.writer = None
         self._complete = False
+        self._interrupted = None
         self._test_set = None
         self._check_models()
 
@@ -94,15 +95,20 @@ class HarnessSession(object):
             pytest.skip("{}: {}".format(case.backend, exc))
 
     def artifact(self, case):
-        """{format, path, sha256} of the first usable artifact the backend can run, or a
-        recorded skip saying what the bundle holds instead."""
+        """{format, path, sha256, record, alternatives} of the first usable artifact the
+        backend can run (alternatives: the others it could fall back to), or a recorded skip
+        saying what the bundle holds instead."""
         model = self.model(case.model_id)
         formats = backend_class(case.backend).artifact_formats
+        usable = []
         for fmt in formats:
             path = bundle.artifact_path(self.settings.bundle_dir, model, fmt)
             if path:
-                return {"format": fmt, "path": path,
-                        "sha256": model["artifacts"][fmt]["sha256"]}
+                record = model["artifacts"][fmt]
+                usable.append({"format": fmt, "path": path, "sha256": record["sha256"],
+                               "record": record})
+        if usable:
+            return dict(usable[0], alternatives=usable[1:])
         states = []
         for fmt in formats:
             record = model.get("artifacts", {}).get(fmt) or {}
@@ -119,7 +125,9 @@ class HarnessSession(object):
             threads=settings.threads, input_scale=self.manifest["input"]["scale"],
             input_shape=self.manifest["input"]["shape"], artifact_format=artifact["format"],
             artifact_sha256=artifact["sha256"], model_id=case.model_id,
-            openvino_device=settings.openvino_device, cache_dir=settings.cache_dir)
+            openvino_device=settings.openvino_device, cache_dir=settings.cache_dir,
+            artifact_info=artifact.get("record"), alternatives=artifact.get("alternatives"),
+            hardware=self.hardware)
 
     def runtime_versions(self, backend):
         """The backend's runtime versions and those of the harness's own stack."""
@@ -171,13 +179,16 @@ class HarnessSession(object):
         self.save(complete=False)
 
     def pytest_sessionfinish(self, session, exitstatus):
-        # Interrupted (Ctrl-C, exit status 2): what finished is kept, marked incomplete.
-        self.save(complete=int(exitstatus) != 2)
+        # Interrupted (Ctrl-C, SIGTERM, the starter's death: exit status 2): what finished is
+        # kept, marked incomplete, with the reason.
+        self._interrupted = lifeline.interruption(exitstatus)
+        self.save(complete=self._interrupted is None)
 
     def pytest_benchmark_update_json(self, config, benchmarks, output_json):
         output_json[RUN_INFO_KEY] = results.run_info(
             self.settings, self.bundle_sha256, self.failures, self.skipped, self._complete,
-            power=self.power.run_record() if self.power is not None else None)
+            power=self.power.run_record() if self.power is not None else None,
+            interrupted=self._interrupted)
 
     def save(self, complete):
         """Rewrite the results file with what has finished (atomically)."""

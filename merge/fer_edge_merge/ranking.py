@@ -19,6 +19,7 @@ from typing import Any
 
 from fer_edge_core.errors import UserInputError
 from fer_edge_core.files import ensure_dir, write_atomic, write_json
+from fer_edge_core.paths import refuse_overlap
 from fer_edge_merge import fitness
 from fer_edge_merge.configs import BundleIndex, attach_configs
 from fer_edge_merge.load import LoadedResults, Measurement, load_results
@@ -28,6 +29,7 @@ from fer_edge_merge.tables import NO_POWER_NOTE
 MERGE_SCHEMA_VERSION = 1
 RANKING_JSON, RANKING_CSV, RANKING_MD = "ranking.json", "ranking.csv", "ranking.md"
 FAILURES_JSON, MERGE_JSON = "failures.json", "merge.json"
+OUTPUT_NAMES = (RANKING_JSON, RANKING_CSV, RANKING_MD, FAILURES_JSON, MERGE_JSON)
 
 # Column order of ranking.json rows and ranking.csv.
 ROW_FIELDS = (
@@ -133,7 +135,10 @@ def merge_results(paths: Iterable[str | Path], out_dir: str | Path,
     report's Table 3); `warn` receives each warning line (default: stderr).
     """
     warn = warn or warn_stderr
-    loaded = load_results(list(paths))
+    paths, bundles = list(paths), list(bundles)
+    for name in OUTPUT_NAMES:  # never over a results file or into a bundle it reads
+        refuse_overlap("--out", Path(out_dir) / name, [*paths, *bundles])
+    loaded = load_results(paths)
     for line in loaded.warnings:
         warn(line)
     warnings = list(loaded.warnings)
@@ -142,7 +147,7 @@ def merge_results(paths: Iterable[str | Path], out_dir: str | Path,
         warnings.append(line)
         warn(line)
 
-    index = BundleIndex(list(bundles))
+    index = BundleIndex(bundles)
     rows = build_ranking(loaded, index, collect)
     out = ensure_dir(out_dir)
     write_json(out / FAILURES_JSON, {"failures": loaded.failures, "skipped": loaded.skipped,

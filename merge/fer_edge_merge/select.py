@@ -21,9 +21,10 @@ from typing import Any
 
 from fer_edge_core.errors import UserInputError
 from fer_edge_core.files import ensure_dir, write_json
+from fer_edge_core.paths import refuse_overlap
 from fer_edge_harness.bundle import MANIFEST_NAME, manifest_hash, verify_bundle
 from fer_edge_merge.fitness import FITNESS_TITLES, FITNESSES
-from fer_edge_merge.ranking import RANKING_JSON, read_ranking, warn_stderr
+from fer_edge_merge.ranking import OUTPUT_NAMES, RANKING_JSON, read_ranking, warn_stderr
 
 
 def board_folder_name(device_label: str) -> str:
@@ -151,6 +152,9 @@ def select_models(ranking_dir: str | Path, by: str, top: int, bundle_dir: str | 
     folders = {label: out_dir / board_folder_name(label) for label in chosen}
     if len(set(folders.values())) < len(folders):
         raise UserInputError(ranking_path, "two device labels give the same folder name")
+    read = [bundle_dir, *(merged.directory / name for name in OUTPUT_NAMES)]
+    for folder in folders.values():  # each is replaced whole: never the parent or the ranking
+        refuse_overlap("--out", folder, read)
     written = {}
     for label, rows in sorted(chosen.items()):
         selection = {"by": by, "top": top, "device_label": label,

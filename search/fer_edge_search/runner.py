@@ -1,11 +1,12 @@
 """Stage 1: Hyperopt TPE over the search space, fitness = validation accuracy, resumable.
 
 fmin is called once per trial (max_evals = trials done + 1) on the same Trials object, so each
-finished trial is on disk (model, result.json, trials.pkl) before the next one starts; a killed
-run started again with the same command continues where it stopped. Each call gets its own
-generator seeded by (seed, trial number), so a resumed run suggests exactly what an
-uninterrupted one would have. A configuration whose training raises is recorded as a failed
-trial (its error in result.json; TPE sees it as STATUS_FAIL) and the search goes on.
+finished trial is on disk (model, result.json) before the next one starts; a killed run started
+again with the same command continues where it stopped, its Hyperopt state rebuilt from the
+result.json files (fer_edge_search.history: no pickle). Each call gets its own generator seeded
+by (seed, trial number), so a resumed run suggests exactly what an uninterrupted one would have.
+A configuration whose training raises is recorded as a failed trial (its error in result.json;
+TPE sees it as STATUS_FAIL) and the search goes on.
 """
 
 from __future__ import annotations
@@ -39,7 +40,7 @@ def run_search(data_spec: str, split: SplitSpec, trials: int, epochs: int, top_k
     resuming = store.check_resumable(run)
     if not resuming:
         store.write_run(run)
-    history = store.load_trials()
+    history = store.load_history(space)
     done = finished_tids(history)
     stale = store.clear_unfinished(done)
     say = printer(show_progress)
@@ -60,8 +61,8 @@ def run_search(data_spec: str, split: SplitSpec, trials: int, epochs: int, top_k
 
 def run_one_trial(space: SearchSpace, data: Split, settings: TrainSettings, seed: int,
                   history: Any, store: RunStore) -> dict[str, Any]:
-    """One trial: ask TPE for a configuration, train it, save it, then save the Trials
-    (`history`, a hyperopt Trials, grows by one). Returns the trial's result.json dict."""
+    """One trial: ask TPE for a configuration, train it, save it (`history`, a hyperopt Trials,
+    grows by one). Returns the trial's result.json dict."""
     from hyperopt import STATUS_FAIL, STATUS_OK, fmin, tpe
 
     from fer_edge_search.model import count_params_flops
@@ -92,7 +93,6 @@ def run_one_trial(space: SearchSpace, data: Split, settings: TrainSettings, seed
         result = store.save_failed_trial(tid, {"config": trained["config"],
                                                "error": trained["error"],
                                                "train_seed": train_seed})
-        store.save_trials(history)
         return result
     res = trained["result"]
     params, flops = count_params_flops(res.model)
@@ -101,7 +101,6 @@ def run_one_trial(space: SearchSpace, data: Split, settings: TrainSettings, seed
         "config": trained["config"], "params": params, "flops": flops,
         "val_accuracy": res.val_accuracy, "train_seconds": round(res.train_seconds, 3),
         "epochs_run": res.epochs_run, "train_seed": train_seed, "status": "ok"})
-    store.save_trials(history)
     return result
 
 

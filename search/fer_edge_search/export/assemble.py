@@ -102,10 +102,11 @@ def _describe(fmt: str, record: dict) -> str:
 
 
 def export_model(stage: Path, model_id: str, model, formats: list[str], calibration: np.ndarray,
-                 test_images: np.ndarray, log: Log = _quiet) -> dict:
+                 test_images: np.ndarray, log: Log = _quiet, model_b1=None) -> dict:
     """Every requested format of one model, each checked on the uint8 test images (n, H, W):
-    {format: record}."""
-    ctx = ExportContext(model_id=model_id, model=model, model_b1=batch1_model(model),
+    {format: record}. `model_b1`: its batch1_model when the caller made it already."""
+    model_b1 = batch1_model(model) if model_b1 is None else model_b1
+    ctx = ExportContext(model_id=model_id, model=model, model_b1=model_b1,
                         bundle_dir=stage, model_dir=model_id, calibration=calibration)
     reference = reference_outputs(model, to_float(test_images))
     artifacts = {}

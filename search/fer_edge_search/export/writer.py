@@ -6,9 +6,10 @@ import json
 from pathlib import Path
 
 from fer_edge_core.errors import UserInputError
+from fer_edge_core.paths import inside, refuse_overlap
 from fer_edge_search.export import assemble
 from fer_edge_search.export.registry import plan_formats
-from fer_edge_search.trial_store import read_top
+from fer_edge_search.trial_store import MODEL_NAME, read_top
 
 
 def read_json(path: Path, what: str):
@@ -31,12 +32,17 @@ def load_split(run: dict, run_json: Path):
     """The run's dataset split, rebuilt from run.json exactly as the search made it."""
     from fer_edge_search.datasets import load_dataset, split_dataset
     from fer_edge_search.datasets.base import SplitSpec
+    from fer_edge_search.runner import data_fingerprint
 
     data = run.get("data") or {}
     if "spec" not in data or "split" not in data:
         raise UserInputError(run_json, "lacks data.spec or data.split")
     dataset = load_dataset(data["spec"], last_frames=int(data.get("last_frames", 1)))
     split = split_dataset(dataset, SplitSpec(**data["split"]))
+    recorded = data.get("sha256")
+    if recorded is not None and recorded != data_fingerprint(split):
+        raise UserInputError(run_json, f"the data behind data.spec {data['spec']!r} is not the "
+                             "data this search ran on (its sha256 differs)")
     expected = run.get("class_names")
     if expected is not None and list(expected) != list(dataset.class_names):
         raise UserInputError(run_json, f"class names {expected} differ from the dataset's "
@@ -80,9 +86,29 @@ def top_rows(run_dir: Path, top_k: int) -> list[dict]:
     if not rows:
         raise UserInputError(run_dir / "top.json", "holds no ranked models")
     for row in rows:
-        if not (run_dir / row["model_path"]).is_file():
-            raise UserInputError(run_dir / row["model_path"], "model file of top.json missing")
+        trial_model(run_dir, row)
     return rows
+
+
+def trial_model(run_dir: Path, row: dict) -> Path:
+    """The model file of a top.json row: its trial's own trials/<id>/model.keras inside the run
+    folder (links resolved), with the configuration that trial recorded. A row pointing
+    anywhere else, or carrying another configuration, is refused: a run folder may come from
+    someone else, and a foreign model must not be bundled under a trial's configuration."""
+    top_json = run_dir / "top.json"
+    path = inside(run_dir, row.get("model_path"), top_json, "run folder")
+    own = f"trials/{row.get('trial_id')}/{MODEL_NAME}"
+    if row.get("model_path") != own:
+        raise UserInputError(top_json, f"trial {row.get('trial_id')}: model_path "
+                             f"{row.get('model_path')!r} is not that trial's {own!r}")
+    if not path.is_file():
+        raise UserInputError(run_dir / own, "model file of top.json missing")
+    result = path.parent / "result.json"
+    recorded = read_json(result, "result.json") if result.is_file() else {"config": row["config"]}
+    if not isinstance(recorded, dict) or recorded.get("config") != row.get("config"):
+        raise UserInputError(top_json, f"trial {row.get('trial_id')}: config differs from "
+                             f"its {result}")
+    return path
 
 
 def load_trained(path: Path):
@@ -96,6 +122,7 @@ def write_bundle(run_dir, top_k: int, out_dir, formats: list[str] | None = None,
                  force: bool = False, log: assemble.Log = assemble._quiet) -> Path:
     """Export, check and hash the run's top `top_k` models into the bundle folder `out_dir`."""
     run_dir, out_dir = Path(run_dir), Path(out_dir)
+    refuse_overlap("--out", out_dir, [run_dir])
     run = read_json(run_dir / "run.json", "run.json")
     rows = top_rows(run_dir, top_k)
     plan = plan_formats(formats)
@@ -108,7 +135,7 @@ def write_bundle(run_dir, top_k: int, out_dir, formats: list[str] | None = None,
         models = []
         for row in rows:
             log(f"{model_id(row)} (rank {row.get('rank')}): {', '.join(plan)}")
-            model = load_trained(run_dir / row["model_path"])
+            model = load_trained(trial_model(run_dir, row))
             artifacts = assemble.export_model(stage, model_id(row), model, plan, calibration,
                                               test_images, log)
             models.append(model_entry(row, artifacts))

@@ -20,11 +20,9 @@ from typing import Any
 from fer_edge_core.errors import UserInputError
 from fer_edge_core.files import write_json
 from fer_edge_search.space import SearchSpace
-from fer_edge_search.trial_store import SCHEMA_VERSION, RunStore
+from fer_edge_search.trial_store import MODEL_NAME, PARTIAL_MODEL_NAME, SCHEMA_VERSION, RunStore
 
 STATUSES = ("ok", "stopped", "failed")
-MODEL_NAME = "model.keras"
-PARTIAL_MODEL_NAME = ".partial-model.keras"
 # Fields of a trained trial's record, as the local engine writes them (and the ranking reads).
 OK_FIELDS = {"val_accuracy": float, "params": int, "flops": int, "train_seconds": float,
              "epochs_run": int}
@@ -67,7 +65,7 @@ def save_record(store: RunStore, record: dict[str, Any], model_file: Path | None
 def load_records(store: RunStore, space: SearchSpace) -> list[dict[str, Any]]:
     """Every finished trial's result.json, checked, by id; their ids must run 0..N-1."""
     records = []
-    for tid in trial_ids(store):
+    for tid in store.trial_ids():
         path = store.trial_dir(tid) / "result.json"
         if path.is_file():
             records.append(check_record(store, tid, path, space))
@@ -76,14 +74,6 @@ def load_records(store: RunStore, space: SearchSpace) -> list[dict[str, Any]]:
         raise UserInputError(store.trials_dir, f"finished trials {ids} are not numbered 0..N-1: "
                              "this run folder was edited; use a new --out")
     return records
-
-
-def trial_ids(store: RunStore) -> list[int]:
-    """Ids of the trial folders (trials/<digits>/); anything else in trials/ is not ours."""
-    if not store.trials_dir.is_dir():
-        return []
-    return sorted(int(p.name) for p in store.trials_dir.iterdir()
-                  if p.is_dir() and p.name.isdigit() and p.name == str(int(p.name)))
 
 
 def check_record(store: RunStore, tid: int, path: Path, space: SearchSpace) -> dict[str, Any]:
