@@ -28,13 +28,13 @@ FER_EDGE = str(Path(sys.executable).with_name("fer-edge"))
 TICKS = os.sysconf("SC_CLK_TCK")
 
 
-def commands(out: Path, trials: int) -> dict[str, list[str]]:
-    """The two searches at the command's defaults."""
+def commands(out: Path, trials: int, ray_args: list[str]) -> dict[str, list[str]]:
+    """The two searches at the command's defaults (and `ray_args` for the Ray engine)."""
     return {
         "local": [FER_EDGE, "search", "--out", str(out / "local"), "--trials", str(trials),
                   "--quiet"],
         "ray": [FER_EDGE, "search", "--engine", "ray", "--out", str(out / "ray"),
-                "--trials", str(trials), "--quiet"],
+                "--trials", str(trials), "--quiet", *ray_args],
     }
 
 
@@ -70,8 +70,8 @@ def stop(proc: subprocess.Popen) -> None:
         proc.wait()
 
 
-def run_both(out: Path, cpu_seconds: float, trials: int,
-             wall_seconds: float) -> dict[str, dict[str, Any]]:
+def run_both(out: Path, cpu_seconds: float, trials: int, wall_seconds: float,
+             ray_args: list[str]) -> dict[str, dict[str, Any]]:
     """Start both searches; stop each once its process tree used `cpu_seconds` (or at
     `wall_seconds`, when the machine is too busy to give that much in time). Per engine:
     the time it was stopped, its CPU seconds then, its wall seconds, the load averages seen."""
@@ -79,7 +79,7 @@ def run_both(out: Path, cpu_seconds: float, trials: int,
     (out / "ray-tmp").mkdir(parents=True, exist_ok=True)
     started = time.time()
     procs: dict[str, subprocess.Popen] = {}
-    for name, cmd in commands(out, trials).items():
+    for name, cmd in commands(out, trials, ray_args).items():
         with open(out / f"{name}.log", "w") as log:
             procs[name] = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=env,
                                            start_new_session=True)
@@ -145,12 +145,16 @@ def main() -> None:
     parser.add_argument("--max-wall-minutes", type=float, default=120.0,
                         help="stop both by then even if short of the CPU budget")
     parser.add_argument("--trials", type=int, default=1000, help="more than the budget allows")
+    parser.add_argument("--ray-args", default="", help='more options for the Ray engine, e.g. '
+                        '"--grace-epochs 1"')
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=False)
     started = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime())
-    ended = run_both(args.out, args.cpu_minutes * 60, args.trials, args.max_wall_minutes * 60)
+    ended = run_both(args.out, args.cpu_minutes * 60, args.trials,
+                     args.max_wall_minutes * 60, args.ray_args.split())
     rows = {name: tally(args.out / name, ended[name]) for name in ("local", "ray")}
     summary = {"started": started, "cpu_minutes_each": args.cpu_minutes,
+               "ray_args": args.ray_args,
                "nproc": os.cpu_count(), "engines": rows}
     (args.out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
     print(table(rows))
