@@ -96,3 +96,15 @@ def run_info(settings, bundle_sha256, failures, skipped, complete, power=None, i
     if power is not None:
         info.update(power)
     return info
+
+
+def nothing_measured(skipped):
+    """Why a run measured nothing, from its skips: each backend's first reason."""
+    reasons = []
+    for entry in skipped:
+        text = "{}: {}".format(entry.get("backend"), entry.get("reason"))
+        if not any(r.startswith("{}: ".format(entry.get("backend"))) for r in reasons):
+            reasons.append(text)
+    if not reasons:
+        return "no case ran"
+    return "every case was skipped ({})".format("; ".join(reasons))

@@ -13,14 +13,13 @@ import copy
 import os
 import re
 import shutil
-import tempfile
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from fer_edge_core.errors import UserInputError
-from fer_edge_core.files import ensure_dir, write_json
+from fer_edge_core.files import make_stage, replace_folder, write_json
 from fer_edge_core.paths import refuse_overlap
 from fer_edge_harness.bundle import MANIFEST_NAME, manifest_hash, verify_bundle
 from fer_edge_merge.fitness import FITNESS_TITLES, FITNESSES
@@ -104,8 +103,7 @@ def write_child_bundle(parent_dir: Path, parent: dict[str, Any], final_dir: Path
     if final_dir.exists() and any(final_dir.iterdir()) and \
             not (final_dir / MANIFEST_NAME).is_file():
         raise UserInputError(final_dir, "exists and is not a bundle: will not overwrite it")
-    ensure_dir(final_dir.parent)
-    staging = Path(tempfile.mkdtemp(prefix=f".{final_dir.name}.", dir=final_dir.parent))
+    staging = make_stage(final_dir)
     try:
         child = _child_manifest(parent, parent_dir, final_dir, selection, rows)
         for relative in _files_of(child):
@@ -114,9 +112,7 @@ def write_child_bundle(parent_dir: Path, parent: dict[str, Any], final_dir: Path
             shutil.copy2(parent_dir / relative, target)
         write_json(staging / MANIFEST_NAME, child)
         verify_bundle(staging)
-        if final_dir.exists():
-            shutil.rmtree(final_dir)
-        os.replace(staging, final_dir)
+        replace_folder(staging, final_dir)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise

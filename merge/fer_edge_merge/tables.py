@@ -21,7 +21,7 @@ from fer_edge_merge.decision import (
     is_baseline,
 )
 from fer_edge_merge.fitness import FITNESS_TITLES, FITNESSES
-from fer_edge_merge.render import MISSING, Table, fmt
+from fer_edge_merge.render import MISSING, Table, fmt, model_label
 
 Row = dict[str, Any]
 NO_POWER_NOTE = "stage 3 not run: no power sensor"
@@ -108,7 +108,7 @@ def table3(rows: Sequence[Row]) -> Table:
                 table.rows.append([FITNESS_TITLES[name], label, MISSING, MISSING,
                                    *[MISSING] * 8, NO_POWER_NOTE, *[MISSING] * 4])
             for row in best:
-                table.rows.append([FITNESS_TITLES[name], label, row["model_id"], row["backend"],
+                table.rows.append([FITNESS_TITLES[name], label, model_label(row), row["backend"],
                                    *config_cells(row.get("config")), *_measure_cells(row),
                                    fmt(row[f"fit_{name}"])])
     if not has_power(rows):
@@ -139,7 +139,7 @@ def table4(rows: Sequence[Row]) -> Table | None:
         baselines.sort(key=lambda r: (r.get(f"fit_{name}") or 0.0, r["model_id"]))
         ours = best_rows(board_rows(rows, label), name)[:1]
         for row in [*baselines, *ours]:
-            model = row["model_id"] + (" (best found)" if row in ours else "")
+            model = model_label(row) + (" (best found)" if row in ours else "")
             table.rows.append([label, model, *_measure_cells(row), FITNESS_TITLES[name],
                                fmt(row.get(f"fit_{name}"))])
     return table if table.rows else None
@@ -163,7 +163,7 @@ def final_choice(rows: Sequence[Row]) -> Table:
     for decision in board_decisions(rows):
         for row in decision.chosen:
             table.rows.append([decision.device_label, f"stage {decision.stage}, {decision.title}",
-                               row["model_id"], row["backend"], config_text(row.get("config")),
+                               model_label(row), row["backend"], config_text(row.get("config")),
                                *_measure_cells(row), fmt(row[f"fit_{decision.fitness}"])])
     if not has_power(rows):
         table.notes.append(NO_POWER_NOTE + ": the final choice is the stage-2 decision "

@@ -12,11 +12,15 @@ TPE sees it as STATUS_FAIL) and the search goes on.
 from __future__ import annotations
 
 import hashlib
+import math
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from fer_edge_core.errors import UserInputError
+from fer_edge_core.files import check_can_create
+from fer_edge_core.limits import MAX_EPOCHS, MAX_TRIALS, check_count
 from fer_edge_search.datasets.base import Split, SplitSpec
 from fer_edge_search.progress import printer, progress_bar
 from fer_edge_search.space import SearchSpace, load_space
@@ -32,6 +36,7 @@ def run_search(data_spec: str, split: SplitSpec, trials: int, epochs: int, top_k
     (batch_size, patience, learning_rate, min_epochs)."""
     from fer_edge_search.datasets import load_dataset, split_dataset
 
+    check_request(trials, epochs, top_k, out_dir, train_options.get("learning_rate"))
     space = load_space(space_path)
     settings = TrainSettings(epochs=epochs, **train_options)
     store = RunStore(out_dir)
@@ -115,6 +120,23 @@ def run_record(data_spec: str, data: Split, settings: TrainSettings, seed: int,
             "train": {k: v for k, v in settings.as_dict().items() if k != "epochs"},
             "class_names": list(data.dataset.class_names),
             "input_shape": [*data.dataset.images.shape[1:], 1]}
+
+
+def check_request(trials: int, epochs: int, top_k: int, out_dir: str | Path,
+                  learning_rate: float | None = None) -> None:
+    """Refuse sizes no machine finishes, a learning rate no training survives (0, NaN or
+    infinity: every trial would end with NaN weights yet count as done) and an output path that
+    cannot be a run folder, before any data is loaded."""
+    if learning_rate is not None and not (math.isfinite(learning_rate) and learning_rate > 0):
+        raise UserInputError("--learning-rate", f"must be a finite number above 0, got "
+                             f"{learning_rate}")
+    check_count("--trials", trials, 1, MAX_TRIALS, " (each trial trains a model)")
+    check_count("--epochs", epochs, 1, MAX_EPOCHS)
+    check_count("--top", top_k, 1, MAX_TRIALS)
+    out = Path(out_dir)
+    if out.exists() and not out.is_dir():
+        raise UserInputError(out, "exists and is not a folder: --out takes a run folder")
+    check_can_create(out)
 
 
 def data_fingerprint(data: Split) -> str:

@@ -22,6 +22,11 @@ from fer_edge_core.errors import UserInputError
 DEFAULT_SPACE_PATH = Path(__file__).with_name("space.json")
 SCHEMA_VERSION = 1
 SCALARS = ("fc1", "fc2", "dropout1", "dropout2")
+# Bounds on a space file: every grid is listed by `fer-edge space` and sampled by index, so a
+# step of 1e-300 (10**300 values) would never finish; a layer wider than this fits no edge
+# board (the paper's widest is 120) and would only exhaust the host's memory in training.
+MAX_GRID_VALUES = 10_000
+MAX_WIDTH = 4096
 
 
 @dataclass(frozen=True)
@@ -235,7 +240,13 @@ def _parse_range(value: Any, field: str, source: str, *, integer: bool) -> Range
         raise UserInputError(source, f"{field}: empty range, min {lo} > max {hi}")
     if integer and lo < 1:
         raise UserInputError(source, f"{field}: widths must be >= 1 (got min {lo})")
-    return Range(min=lo, max=hi, step=step)
+    if integer and hi > MAX_WIDTH:
+        raise UserInputError(source, f"{field}: widths must be <= {MAX_WIDTH} (got max {hi})")
+    grid = Range(min=lo, max=hi, step=step)
+    if (hi - lo) / step >= MAX_GRID_VALUES:
+        raise UserInputError(source, f"{field}: {lo}..{hi} step {step} has more than "
+                             f"{MAX_GRID_VALUES:,} values (at most that many per dimension)")
+    return grid
 
 
 def _is_int(v: Any) -> bool:

@@ -30,6 +30,8 @@ from pydantic import (
 
 from fer_edge_core.errors import UserInputError
 from fer_edge_core.files import write_atomic, write_json
+from fer_edge_core.jsonfile import read_json_file, validate
+from fer_edge_search.run_files import RunRecord, read_top_rows
 
 SCHEMA_VERSION = 1
 # run.json fields that must match for a run folder to be resumed. "engine" is absent from the
@@ -94,13 +96,13 @@ class RunStore:
                                      "run folder fer-edge started, or one it cannot tell how "
                                      "was run; use a new --out")
             return False
-        try:
-            stored = json.loads(self.run_json.read_text(encoding="utf-8"))
-        except (OSError, json.JSONDecodeError) as exc:
-            raise UserInputError(self.run_json, f"cannot read: {exc}") from None
+        stored = read_json_file(self.run_json, "the run.json of a `fer-edge search` run folder")
+        if not isinstance(stored, dict):
+            raise UserInputError(self.run_json, "must be a JSON object")
         if stored.get("schema_version") != SCHEMA_VERSION:
             raise UserInputError(self.run_json, f"schema_version {stored.get('schema_version')!r}"
                                                 f" unknown (this reads {SCHEMA_VERSION})")
+        validate(RunRecord, stored, self.run_json)
         for field in RESUME_FIELDS:
             if stored.get(field) != expected.get(field):
                 raise UserInputError(
@@ -266,7 +268,4 @@ def read_top(run_dir: str | Path) -> list[dict[str, Any]]:
     path = Path(run_dir) / "top.json"
     if not path.exists():
         raise UserInputError(path, "missing: not a finished `fer-edge search` run folder")
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except ValueError as exc:
-        raise UserInputError(path, f"not valid JSON ({exc})") from exc
+    return read_top_rows(path)

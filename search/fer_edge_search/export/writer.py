@@ -2,24 +2,24 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from fer_edge_core.errors import UserInputError
+from fer_edge_core.jsonfile import read_json_file
 from fer_edge_core.paths import inside, refuse_overlap
 from fer_edge_search.export import assemble
+from fer_edge_search.export.external import load_untrusted
 from fer_edge_search.export.registry import plan_formats
+from fer_edge_search.run_files import read_run_record
 from fer_edge_search.trial_store import MODEL_NAME, read_top
 
 
-def read_json(path: Path, what: str):
-    """A JSON file of the run folder, or a UserInputError saying what is missing."""
+def read_run(run_dir: Path) -> dict:
+    """The run folder's run.json, checked (run_files.RunRecord)."""
+    path = run_dir / "run.json"
     if not path.is_file():
-        raise UserInputError(path, f"missing: is this a stage-1 run folder ({what})?")
-    try:
-        return json.loads(path.read_text())
-    except ValueError as exc:
-        raise UserInputError(path, f"not valid JSON ({exc})") from exc
+        raise UserInputError(path, "missing: is this a stage-1 run folder (run.json)?")
+    return read_run_record(path)
 
 
 def model_id(row: dict) -> str:
@@ -34,9 +34,7 @@ def load_split(run: dict, run_json: Path):
     from fer_edge_search.datasets.base import SplitSpec
     from fer_edge_search.runner import data_fingerprint
 
-    data = run.get("data") or {}
-    if "spec" not in data or "split" not in data:
-        raise UserInputError(run_json, "lacks data.spec or data.split")
+    data = run["data"]  # checked by read_run: spec, split (SplitSpec's fields), last_frames
     dataset = load_dataset(data["spec"], last_frames=int(data.get("last_frames", 1)))
     split = split_dataset(dataset, SplitSpec(**data["split"]))
     recorded = data.get("sha256")
@@ -81,8 +79,7 @@ def top_rows(run_dir: Path, top_k: int) -> list[dict]:
     """The first `top_k` rows of top.json, each with its model file present."""
     if top_k < 1:
         raise UserInputError("--top", f"must be at least 1, got {top_k}")
-    top = read_top(run_dir)
-    rows = top[:top_k] if isinstance(top, list) else None
+    rows = read_top(run_dir)[:top_k]
     if not rows:
         raise UserInputError(run_dir / "top.json", "holds no ranked models")
     for row in rows:
@@ -104,7 +101,8 @@ def trial_model(run_dir: Path, row: dict) -> Path:
     if not path.is_file():
         raise UserInputError(run_dir / own, "model file of top.json missing")
     result = path.parent / "result.json"
-    recorded = read_json(result, "result.json") if result.is_file() else {"config": row["config"]}
+    recorded = (read_json_file(result, "result.json") if result.is_file()
+                else {"config": row["config"]})
     if not isinstance(recorded, dict) or recorded.get("config") != row.get("config"):
         raise UserInputError(top_json, f"trial {row.get('trial_id')}: config differs from "
                              f"its {result}")
@@ -112,10 +110,9 @@ def trial_model(run_dir: Path, row: dict) -> Path:
 
 
 def load_trained(path: Path):
-    """A model the search trained and saved here (trusted: written by this run)."""
-    import keras
-
-    return keras.models.load_model(path, compile=False)
+    """A model of the run folder, loaded as untrusted (Keras safe mode: a Lambda layer's code
+    never runs); a run folder may come from anyone."""
+    return load_untrusted(path)
 
 
 def write_bundle(run_dir, top_k: int, out_dir, formats: list[str] | None = None, *,
@@ -123,7 +120,7 @@ def write_bundle(run_dir, top_k: int, out_dir, formats: list[str] | None = None,
     """Export, check and hash the run's top `top_k` models into the bundle folder `out_dir`."""
     run_dir, out_dir = Path(run_dir), Path(out_dir)
     refuse_overlap("--out", out_dir, [run_dir])
-    run = read_json(run_dir / "run.json", "run.json")
+    run = read_run(run_dir)
     rows = top_rows(run_dir, top_k)
     plan = plan_formats(formats)
     with assemble.staged(out_dir, force) as stage:

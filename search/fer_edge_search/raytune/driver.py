@@ -25,7 +25,7 @@ from fer_edge_search.raytune.records import hyperopt_history, load_records
 from fer_edge_search.raytune.runtime import ray_runtime
 from fer_edge_search.raytune.settings import RaySettings
 from fer_edge_search.raytune.trainable import METRIC, TIME_ATTR, run_trial
-from fer_edge_search.runner import run_record
+from fer_edge_search.runner import check_request, run_record
 from fer_edge_search.space import SearchSpace, load_space
 from fer_edge_search.train import TrainSettings
 from fer_edge_search.trial_store import RunStore, rank_rows
@@ -44,6 +44,7 @@ def run_ray_search(data_spec: str, split: SplitSpec, trials: int, epochs: int, t
     have no model). Raises KeyboardInterrupt when a session ended before `trials`."""
     from fer_edge_search.datasets import load_dataset, split_dataset
 
+    check_request(trials, epochs, top_k, out_dir, train_options.get("learning_rate"))
     space = load_space(space_path)
     settings = TrainSettings(epochs=epochs, **train_options)
     store = RunStore(out_dir)
