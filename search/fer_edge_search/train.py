@@ -8,6 +8,7 @@ channel axis, the same scaling the bundle manifest records for every runtime.
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -93,9 +94,10 @@ def _batches(x: np.ndarray, y: np.ndarray, batch_size: int,
 
 def train_config(config: dict[str, Any], train: tuple[np.ndarray, np.ndarray],
                  val: tuple[np.ndarray, np.ndarray], settings: TrainSettings, *, seed: int = 0,
-                 n_classes: int = 7) -> TrainResult:
+                 n_classes: int = 7, callbacks: Sequence[Any] = ()) -> TrainResult:
     """Build and train `config` on (images, labels) pairs; early stopping watches validation
-    accuracy and restores the best epoch's weights."""
+    accuracy and restores the best epoch's weights. `callbacks`: more Keras callbacks, e.g. the
+    Ray engine's, which reports each epoch's validation accuracy to its scheduler."""
     import keras
 
     fix_seeds(seed)
@@ -112,7 +114,8 @@ def train_config(config: dict[str, Any], train: tuple[np.ndarray, np.ndarray],
     history = model.fit(_batches(x_train, y_train, settings.batch_size, shuffle_seed=seed),
                         epochs=settings.epochs,
                         validation_data=_batches(x_val, y_val, settings.batch_size),
-                        callbacks=[stopper], shuffle=False, verbose=0)  # _batches shuffles
+                        callbacks=[stopper, *callbacks],
+                        shuffle=False, verbose=0)  # _batches shuffles
     seconds = time.perf_counter() - start
     return TrainResult(model=model, val_accuracy=accuracy_percent(model, x_val, y_val),
                        epochs_run=len(history.history["loss"]), train_seconds=seconds)
