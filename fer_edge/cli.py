@@ -47,6 +47,7 @@ OPTIONAL_COMPONENTS = {
     "tensorflow": "search (pip install ./search)",
     "keras": "search (pip install ./search)",
     "fer_edge_merge": "merge (pip install ./merge)",
+    "ray": "search[ray] (pip install './search[ray]')",
 }
 
 

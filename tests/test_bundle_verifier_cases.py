@@ -50,11 +50,11 @@ def test_no_manifest_bad_json_and_a_non_object_are_refused(tmp_path, good):
     assert refused(good).problem == "the manifest must be a JSON object"
 
 
-@pytest.mark.parametrize("version", [0, 2, "1"])
+@pytest.mark.parametrize("version", [0, 3, "1", "2"])
 def test_an_unknown_schema_version_is_refused(good, version):
     rewrite_manifest(good, lambda m: m.update(schema_version=version))
     assert refused(good).problem == (f"schema_version {version!r} is not supported "
-                                     "(this fer-edge reads 1)")
+                                     "(this fer-edge reads 1 and 2)")
 
 
 @pytest.mark.parametrize("field", ["dataset", "input", "test_set", "models"])

@@ -3,22 +3,23 @@ a manifest records it, and how a bundle with a bad or old `input` is read."""
 
 from __future__ import annotations
 
-import json
+import shutil
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 import pytest
+from harness_fixtures import rewrite_manifest
+from merge_factory import run_cli, write_bundle
 
 from fer_edge_harness.bundle import (
     MANIFEST_NAME,
     SCHEMA_VERSION,
     BundleError,
-    file_record,
     input_scaling,
-    manifest_hash,
     verify_bundle,
 )
-from fer_edge_harness.inputs import InputScaling
+from fer_edge_harness.inputs import InputScaling, scaling_problem
 
 
 def test_default_is_uint8_over_255_with_a_channel_axis():
@@ -68,39 +69,108 @@ def test_manifest_round_trip_and_schema_1_has_no_offset():
     assert InputScaling.from_manifest({"scale": 1 / 255}) == InputScaling()
 
 
-def write_bundle_dir(folder: Path, version: int, input_field: dict) -> Path:
-    """The smallest verifiable bundle: a test set, no models, a hashed manifest."""
-    folder.mkdir()
-    np.savez(folder / "test_set.npz", images=np.zeros((1, 4, 4), np.uint8),
-             labels=np.zeros(1, np.int64))
-    manifest = {"schema_version": version, "dataset": {}, "input": input_field,
-                "test_set": file_record(folder, "test_set.npz"), "models": []}
-    manifest["bundle_sha256"] = manifest_hash(manifest)
-    (folder / MANIFEST_NAME).write_text(json.dumps(manifest))
-    return folder
+@pytest.fixture(scope="module")
+def made(tmp_path_factory) -> Path:
+    """A bundle as merge_factory writes it: schema 1, input scale 1/255, no offset."""
+    return write_bundle(tmp_path_factory.mktemp("inputs") / "made")
 
 
-def test_schema_1_bundle_still_verifies_and_reads_as_uint8_over_255(tmp_path):
-    folder = write_bundle_dir(tmp_path / "old", 1, {"shape": [4, 4, 1], "dtype": "float32",
-                                                    "scale": 1 / 255})
-    manifest = verify_bundle(folder)  # read as it is: its hash still holds
+@pytest.fixture
+def bundle(made, tmp_path) -> Path:
+    return Path(shutil.copytree(made, tmp_path / "bundle"))
+
+
+def _input(version: int, **fields) -> Callable[[dict], None]:
+    """A manifest change: this schema version and these `input` fields (None: removed)."""
+    def change(manifest: dict) -> None:
+        manifest["schema_version"] = version
+        manifest["input"].update(fields)
+        for key in [k for k, v in manifest["input"].items() if v is None]:
+            del manifest["input"][key]
+    return change
+
+
+def test_schema_1_bundle_still_verifies_and_reads_as_uint8_over_255(bundle):
+    manifest = verify_bundle(bundle)  # read as it is: its hash still holds
+    assert manifest["schema_version"] == 1 and "offset" not in manifest["input"]
     assert input_scaling(manifest, "m") == InputScaling()
     assert SCHEMA_VERSION == 2
 
 
-def test_unknown_schema_is_refused(tmp_path):
-    folder = write_bundle_dir(tmp_path / "new", 3, {"shape": [4, 4, 1], "scale": 1 / 255})
-    with pytest.raises(BundleError, match="schema_version 3 is not supported"):
-        verify_bundle(folder)
+STANDARD = InputScaling.standardizing(np.arange(256, dtype=np.uint8))  # mean 127.5, std 73.9
 
 
-@pytest.mark.parametrize(("field", "problem"), [
-    ({"shape": [4, 4, 1]}, "input: lacks 'scale'"),
-    ({"shape": [4, 4, 1], "scale": 0, "offset": 0}, "input: input scale must be"),
-    ({"shape": [4, 4, 1], "scale": "x"}, "input: could not convert"),
+@pytest.mark.parametrize("scaling", [
+    pytest.param(STANDARD, id="standardised"),
+    pytest.param(InputScaling(1 / 40.0, -90 / 40.0), id="dark-data-std-40"),
+    pytest.param(InputScaling(2 / 255, -1.0), id="minus-1-to-1"),
+    pytest.param(InputScaling(), id="uint8-over-255"),
+    pytest.param(InputScaling(1.0, -128.0), id="centred-pixels"),
 ])
-def test_bad_input_field_names_the_manifest(tmp_path, field, problem):
-    folder = write_bundle_dir(tmp_path / "bad", 2, field)
-    with pytest.raises(BundleError, match=problem) as info:
-        verify_bundle(folder)
-    assert info.value.where.endswith(MANIFEST_NAME)
+def test_schema_2_standardisation_verifies_and_is_what_backends_get(bundle, monkeypatch, capsys,
+                                                                      scaling):
+    rewrite_manifest(bundle, _input(2, **scaling.as_dict()))
+    manifest = verify_bundle(bundle)
+    assert input_scaling(manifest, "m") == scaling
+    assert run_cli(monkeypatch, "verify", str(bundle)) == 0, capsys.readouterr().err
+
+
+def test_schema_2_without_offset_reads_as_offset_0(bundle):
+    rewrite_manifest(bundle, _input(2, scale=2 / 255, offset=None))
+    assert input_scaling(verify_bundle(bundle), "m") == InputScaling(2 / 255, 0.0)
+
+
+# (id, schema version, input fields, the field and problem verify names)
+REFUSED = [
+    ("zero", 2, {"scale": 0, "offset": 0.0}, "input.scale: must be a positive finite number"),
+    ("negative", 2, {"scale": -1 / 255}, "input.scale: must be a positive finite number"),
+    ("tiny", 2, {"scale": 1e-6, "offset": 0.0}, "input.scale: 1e-06 spreads the pixel values"),
+    ("huge", 2, {"scale": 4.0, "offset": -2.0}, "input.scale: 4.0 spreads the pixel values"),
+    ("offset-above", 2, {"scale": 1 / 64, "offset": 0.5}, "input.offset: 0.5 with scale"),
+    ("offset-below", 2, {"scale": 1 / 64, "offset": -4.5}, "maps pixel value 288 to 0"),
+    ("offset-text", 2, {"scale": 1 / 64, "offset": "-2"},
+     "input.offset: must be a number, got a string"),
+    ("scale-missing", 2, {"scale": None}, "input.scale: must be a number, got null"),
+    ("schema-1-offset", 1, {"offset": 0.0}, "input.offset: is a schema-2 field"),
+    ("schema-1-standardised", 1, STANDARD.as_dict(), "input.offset: is a schema-2 field"),
+    ("schema-1-scale", 1, {"scale": 1 / 64}, "does not map the uint8 test images onto [0, 1]"),
+]
+
+
+@pytest.mark.parametrize(("version", "fields", "problem"),
+                         [pytest.param(v, f, p, id=i) for i, v, f, p in REFUSED])
+def test_nonsense_scaling_is_refused_in_one_line(bundle, monkeypatch, capsys, version, fields,
+                                                  problem):
+    rewrite_manifest(bundle, _input(version, **fields))
+    with pytest.raises(BundleError) as info:
+        verify_bundle(bundle)
+    assert problem in info.value.problem and info.value.where.endswith(MANIFEST_NAME)
+    assert run_cli(monkeypatch, "verify", str(bundle)) == 1
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("FAILED: ") and problem in err and "\n" not in err
+
+
+@pytest.mark.parametrize(("text", "problem"), [
+    ("NaN", "NaN is not a finite number"),
+    ("-Infinity", "-Infinity is not a finite number"),
+    ("-1e400", "input.offset: must be a finite number, got -inf"),  # JSON's overflow is inf
+])
+def test_non_finite_offset_is_refused(bundle, text, problem):
+    rewrite_manifest(bundle, _input(2, offset=-12345.5))
+    path = bundle / MANIFEST_NAME
+    path.write_text(path.read_text().replace("-12345.5", text))
+    with pytest.raises(BundleError, match=problem):
+        verify_bundle(bundle)
+
+
+def test_unknown_schema_is_refused(bundle):
+    rewrite_manifest(bundle, _input(3))
+    with pytest.raises(BundleError, match="schema_version 3 is not supported"):
+        verify_bundle(bundle)
+
+
+def test_scaling_problem_bounds_hold_at_float_round_off():
+    assert scaling_problem(1.0 / 255.0, None, 1) is None
+    assert scaling_problem(1.0 / 255.0 * (1 + 1e-12), -0.0, 2) is None
+    assert scaling_problem(1.0, -255.0, 2) is None  # pixel 255 -> 0: the bound itself
+    assert scaling_problem(True, 0.0, 2)[0] == "input.scale"  # JSON true is no number

@@ -13,6 +13,8 @@ import pytest
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
+from run_folder_checks import check_run_folder
+
 from fer_edge_core.errors import UserInputError
 from fer_edge_search import runner
 from fer_edge_search.algorithm import SearchSettings
@@ -101,6 +103,8 @@ def test_real_tiny_search_writes_the_run_folder(tmp_path, space_file, monkeypatc
     assert len(table) == 1 and int(table[0]["trial_id"]) == row["trial_id"]
     assert int(table[0]["K1"]) == row["config"]["kernels"][0]
     assert not (out / "trials.pkl").exists()  # no pickle: the result.json files are the state
+    # The checks the Ray engine's run folder passes too (tests/test_search_ray.py).
+    check_run_folder(out, data=DATA, space=TINY_SPACE, epochs=2, top_k=1)
 
 
 def test_saved_model_reproduces_the_recorded_accuracy(tmp_path, space_file, monkeypatch):

@@ -24,6 +24,11 @@ def _default(cls: type, name: str):
     return cls.__dataclass_fields__[name].default
 
 
+class Engine(StrEnum):
+    local = "local"
+    ray = "ray"
+
+
 def _print_top(rows: list[dict], out: Path) -> None:
     from rich.console import Console
     from rich.table import Table
@@ -80,6 +85,23 @@ def register(app: typer.Typer) -> None:
                                   "random trials before it models the results.")] = _default(
             SearchSettings, "startup_trials"),
         quiet: Annotated[bool, typer.Option("--quiet", help="No progress bar or table.")] = False,
+        engine: Annotated[Engine, typer.Option("--engine", help="local: one trial after "
+                          "another here; ray: Ray Tune with ASHA, here or on a cluster (needs "
+                          "pip install './search[ray]').")] = Engine.local,
+        address: Annotated[str | None, typer.Option("--address", help="Ray: the cluster to "
+                           "join (`ray start --head` prints it; auto: the one this machine "
+                           "belongs to); default: a Ray runtime on this machine.")] = None,
+        workers: Annotated[int | None, typer.Option("--workers", min=1, help="Ray: trials at "
+                           "once; default: every CPU / --cpus-per-trial.")] = None,
+        cpus_per_trial: Annotated[int, typer.Option("--cpus-per-trial", min=1,
+                                  help="Ray: CPUs (TensorFlow threads) per trial.")] = 1,
+        grace_epochs: Annotated[int, typer.Option("--grace-epochs", min=1, help="Ray: epochs "
+                                "before ASHA's first rung.")] = 3,
+        reduction_factor: Annotated[int, typer.Option("--reduction-factor", min=2, help="Ray: "
+                                    "ASHA keeps 1 in this many trials at each rung.")] = 3,
+        storage: Annotated[str | None, typer.Option("--storage", help="Ray: Tune's storage "
+                           "path (shared folder or URI every node reaches); default: OUT/ray.")
+                           ] = None,
     ) -> None:
         """Stage 1: Hyperopt TPE search over the space, fitness = validation accuracy.
 
@@ -87,16 +109,30 @@ def register(app: typer.Typer) -> None:
         bundle records it), warm-up then cosine learning rate, small random shifts, early
         stopping that waits for slow starters (docs/training.md).
 
-        Each finished trial is saved before the next starts (OUT/trials/<id>/model.keras and
-        result.json); running the same command again resumes from them. Writes
-        OUT/run.json, OUT/top.json and OUT/top.csv (ranked best first)."""
+        Each finished trial is saved as it ends (OUT/trials/<id>/model.keras and result.json);
+        running the same command again resumes from them. Writes OUT/run.json, OUT/top.json and
+        OUT/top.csv (ranked best first). --engine ray runs the trials on Ray Tune with ASHA,
+        which stops trials whose validation accuracy lags (status "stopped", not ranked)."""
         from fer_edge_search.datasets.base import SplitSpec
         from fer_edge_search.runner import run_search
 
-        rows = run_search(data, SplitSpec(rule=split.value, seed=split_seed), trials, epochs,
-                          top, out, seed=seed, space_path=space, show_progress=not quiet,
-                          search=SearchSettings(algorithm.value, startup_trials),
-                          batch_size=batch_size, patience=patience,
-                          learning_rate=learning_rate, flip=flip)
+        split_spec = SplitSpec(rule=split.value, seed=split_seed)
+        picker = SearchSettings(algorithm.value, startup_trials)
+        recipe = {"batch_size": batch_size, "patience": patience, "learning_rate": learning_rate,
+                  "flip": flip}
+        if engine is Engine.ray:
+            from fer_edge_search.raytune.driver import run_ray_search
+            from fer_edge_search.raytune.settings import RaySettings
+
+            ray = RaySettings(address=address, workers=workers, cpus_per_trial=cpus_per_trial,
+                              grace_epochs=grace_epochs, reduction_factor=reduction_factor,
+                              storage=storage)
+            rows = run_ray_search(data, split_spec, trials, epochs, top, out, ray, seed=seed,
+                                  space_path=space, show_progress=not quiet, search=picker,
+                                  **recipe)
+        else:
+            rows = run_search(data, split_spec, trials, epochs, top, out, seed=seed,
+                              space_path=space, show_progress=not quiet, search=picker,
+                              **recipe)
         if not quiet:
             _print_top(rows, out)

@@ -12,11 +12,9 @@ TPE sees it as STATUS_FAIL) and the search goes on.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import math
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +25,7 @@ from fer_edge_core.files import check_can_create
 from fer_edge_core.limits import MAX_EPOCHS, MAX_TRIALS, check_count
 from fer_edge_search.algorithm import SearchSettings
 from fer_edge_search.datasets.base import Split, SplitSpec
+from fer_edge_search.progress import printer, progress_bar
 from fer_edge_search.space import SearchSpace, load_space
 from fer_edge_search.train import TrainSettings, input_scaling, train_config
 from fer_edge_search.trial_store import RunStore, done_tids, finished_tids, rank_rows
@@ -48,24 +47,19 @@ def run_search(data_spec: str, split: SplitSpec, trials: int, epochs: int, top_k
     settings = TrainSettings(epochs=epochs, **train_options)
     store = RunStore(out_dir)
     data = split_dataset(load_dataset(data_spec), split)
-    scaling = input_scaling(data.part("train")[0], settings)
-    run = {"data": {"spec": data_spec, "split": split.as_dict(), "last_frames": 1,
-                    "sha256": data_fingerprint(data)},
-           "space": space.raw, "epochs": epochs, "seed": seed, "search": search.as_dict(),
-           "train": {k: v for k, v in settings.as_dict().items() if k != "epochs"},
-           "class_names": list(data.dataset.class_names),
-           "input_shape": [*data.dataset.images.shape[1:], 1], "input": scaling.as_dict()}
+    run = run_record(data_spec, data, settings, seed, space.raw, search)
     resuming = store.check_resumable(run)
     if not resuming:
         store.write_run(run)
     history = store.load_history(space)
     done = finished_tids(history)
     stale = store.clear_unfinished(done)
-    say = _printer(show_progress)
+    say = printer(show_progress)
     if resuming:
         say(f"resuming: {len(done)} of {trials} trials done"
             + (f"; redoing unfinished trial(s) {stale}" if stale else ""))
-    with _progress(show_progress, trials, len(done), _best(store, done_tids(history))) as advance:
+    best = _best(store, done_tids(history))
+    with progress_bar(show_progress, trials, len(done), best) as advance:
         while len(finished_tids(history)) < trials:
             result = run_one_trial(space, data, settings, seed, history, store, search)
             if result["status"] == "failed":
@@ -115,7 +109,7 @@ def run_one_trial(space: SearchSpace, data: Split, settings: TrainSettings, seed
         return result
     res = trained["result"]
     params, flops = count_params_flops(res.model)
-    kept = _without_optimizer(res.model, trained["config"])
+    kept = without_optimizer(res.model, trained["config"])
     result = store.save_trial(tid, kept, {
         "config": trained["config"], "params": params, "flops": flops,
         "val_accuracy": res.val_accuracy, "train_seconds": round(res.train_seconds, 3),
@@ -123,6 +117,20 @@ def run_one_trial(space: SearchSpace, data: Split, settings: TrainSettings, seed
         # suggestion, build, training and evaluation: what a trial costs but for saving it
         "trial_seconds": round(time.perf_counter() - start, 3)})
     return result
+
+
+def run_record(data_spec: str, data: Split, settings: TrainSettings, seed: int,
+               space: Any, search: SearchSettings = DEFAULT_SEARCH) -> dict[str, Any]:
+    """run.json's fields (but its schema version): what decides the trained models, with the
+    input scaling every trial trains with (train_config derives the same one from the same
+    training images), which the bundle's manifest repeats. Both engines write the same."""
+    scaling = input_scaling(data.part("train")[0], settings)
+    return {"data": {"spec": data_spec, "split": data.spec.as_dict(), "last_frames": 1,
+                     "sha256": data_fingerprint(data)},
+            "space": space, "epochs": settings.epochs, "seed": seed, "search": search.as_dict(),
+            "train": {k: v for k, v in settings.as_dict().items() if k != "epochs"},
+            "class_names": list(data.dataset.class_names),
+            "input_shape": [*data.dataset.images.shape[1:], 1], "input": scaling.as_dict()}
 
 
 def check_request(trials: int, epochs: int, top_k: int, out_dir: str | Path,
@@ -151,7 +159,7 @@ def data_fingerprint(data: Split) -> str:
     return digest.hexdigest()
 
 
-def _without_optimizer(model: Any, config: dict[str, Any]) -> Any:
+def without_optimizer(model: Any, config: dict[str, Any]) -> Any:
     """An uncompiled copy: the saved file then holds no Adam state (a third of the size)."""
     from fer_edge_search.model import rebuild_with_batch
 
@@ -161,38 +169,3 @@ def _without_optimizer(model: Any, config: dict[str, Any]) -> Any:
 def _best(store: RunStore, done: set[int]) -> float | None:
     accs = [store.load_result(t)["val_accuracy"] for t in done]
     return max(accs) if accs else None
-
-
-def _console() -> Any:
-    """Progress and notes go to stderr, keeping stdout for results."""
-    from rich.console import Console
-
-    return Console(stderr=True)
-
-
-def _printer(enabled: bool) -> Any:
-    return _console().print if enabled else (lambda *_args, **_kw: None)
-
-
-@contextlib.contextmanager
-def _progress(enabled: bool, total: int, done: int, best: float | None) -> Iterator[Any]:
-    """A rich progress bar (trials done / total, best validation accuracy so far); yields a
-    function to call with each finished trial's accuracy."""
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
-    state = {"best": best}
-
-    def label() -> str:
-        return "best val acc " + ("-" if state["best"] is None else f"{state['best']:.2f}%")
-
-    columns = (TextColumn("search"), BarColumn(), MofNCompleteColumn(), TextColumn("trials"),
-               TextColumn("{task.fields[best]}"), TimeElapsedColumn())
-    with Progress(*columns, console=_console(), disable=not enabled) as bar:
-        task = bar.add_task("search", total=total, completed=min(done, total), best=label())
-
-        def advance(accuracy: float | None) -> None:
-            if accuracy is not None:
-                state["best"] = accuracy if state["best"] is None else max(state["best"], accuracy)
-            bar.update(task, advance=1, best=label())
-
-        yield advance

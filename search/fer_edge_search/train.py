@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -126,10 +127,12 @@ def _stopper(settings: TrainSettings) -> Any:
 
 def train_config(config: dict[str, Any], train: tuple[np.ndarray, np.ndarray],
                  val: tuple[np.ndarray, np.ndarray], settings: TrainSettings, *, seed: int = 0,
-                 n_classes: int = 7, scaling: InputScaling | None = None) -> TrainResult:
+                 n_classes: int = 7, scaling: InputScaling | None = None,
+                 callbacks: Sequence[Any] = ()) -> TrainResult:
     """Build and train `config` on (uint8 images, labels) pairs; early stopping watches
     validation accuracy and restores the best epoch's weights. `scaling` defaults to the one
-    `input_scaling` derives from the training images."""
+    `input_scaling` derives from the training images. `callbacks`: more Keras callbacks, e.g.
+    the Ray engine's, which reports each epoch's validation accuracy to its scheduler."""
     import keras
 
     fix_seeds(seed)
@@ -143,7 +146,8 @@ def train_config(config: dict[str, Any], train: tuple[np.ndarray, np.ndarray],
     batches = training_batches(x_train, y_train, settings.batch_size, seed,
                                shift_px=settings.shift_px, flip=settings.flip)
     start = time.perf_counter()
-    history = model.fit(batches, epochs=settings.epochs, callbacks=[_stopper(settings)],
+    history = model.fit(batches, epochs=settings.epochs,
+                        callbacks=[_stopper(settings), *callbacks],
                         validation_data=evaluation_batches(x_val, y_val, settings.batch_size),
                         shuffle=False, verbose=0)  # training_batches shuffles
     seconds = time.perf_counter() - start

@@ -34,8 +34,10 @@ from fer_edge_core.jsonfile import read_json_file, validate
 from fer_edge_search.run_files import RunRecord, read_top_rows
 
 SCHEMA_VERSION = 1
-# run.json fields that must match for a run folder to be resumed.
-RESUME_FIELDS = ("data", "space", "epochs", "seed", "search", "train")
+# run.json fields that must match for a run folder to be resumed. "engine" is absent from the
+# local engine's run.json and names Ray and its scheduler in a Ray run's: neither engine resumes
+# (or clears the trials of) a run folder the other one made.
+RESUME_FIELDS = ("data", "space", "epochs", "seed", "search", "train", "engine")
 TOP_COLUMNS = ("rank", "trial_id", "val_accuracy", "params", "flops", "train_seconds",
                "epochs_run", "model_path")
 MODEL_NAME = "model.keras"
