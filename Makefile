@@ -66,7 +66,7 @@ bench-trial: setup
 	$(BIN)/python -m pytest benchmarks/bench_trial.py --benchmark-only
 
 ## Stage 1 at one trial budget: trials at chance, best and median accuracy, TPE vs random
-## search over 3 seeds, the recipe before and after (benchmarks/search-results.md).
+## search over 3 seeds, the recipe before and after (benchmarks/search-results.md; ~30 min).
 bench-search: setup
 	$(BIN)/python benchmarks/bench_search.py --out runs/bench-search \
 		--md benchmarks/search-results.md

@@ -24,15 +24,16 @@ NO_SENSOR = "none"
 
 @dataclass(frozen=True)
 class DemoOptions:
-    """Sizes and settings of one demo run. The defaults fit about 10 minutes on a quiet
+    """Sizes and settings of one demo run. The defaults fit in 10 minutes on a quiet
     2-core x86-64 machine (see fer_edge/pipeline/budget.py); the paper's sizes are
     trials=1000, stage1_top=1000, stage2_top=10, power_seconds=180.
 
     Why these: on the synthetic data a model generalises with the number of people it saw,
     not with epochs, so the demo trains on 2,100 images of 700 people (1,470 training
-    images); 20 epochs bring the slow four-block members of the space to 77-84% test accuracy
-    and the others to 84-88% (benchmarks/recipe_ablation.py), 8 trials of that fill about six
-    minutes, and the top 5 are bundled (about 4 s a model for every format)."""
+    images); 20 epochs bring the ablation's four-block models to 83-88% test accuracy and its
+    smallest to 87% (docs/training.md), 8 trials of that fill about five and a half minutes,
+    and the top 5 are bundled (about 5 s a model for every format). Measured: 6 min 54 s in
+    all, 89-91% test accuracy per board (README, "What a trial and the demo cost")."""
 
     data: str = "synthetic:n=2100,identities=700"
     trials: int = 8
