@@ -16,6 +16,13 @@ from dataclasses import dataclass
 from fer_edge.pipeline.options import DemoOptions
 
 SYNTHETIC_DEFAULT_N = 1400
+# What both baselines cost against one searched model of the default space, each measured as a
+# ratio in one run (benchmarks/bench_baselines.py for training; the export_seconds the bundle
+# manifest records; the suite's timings): training epoch, one format's export and check, one
+# board's measurement.
+BASELINES_EPOCH_RATIO = 9.0
+BASELINES_EXPORT_RATIO = 6.0
+BASELINES_SUITE_RATIO = 20.0
 
 
 @dataclass(frozen=True)
@@ -32,6 +39,12 @@ class StepCosts:
     keras_start_s: float = 3.0
     keras_model_s: float = 0.7
     report_s: float = 3.0
+    # The two Table 4 baselines together (docs/baselines.md, "Cost"), as ratios to a searched
+    # model measured in the same runs, times the figures above.
+    baselines_epoch_s: float = 1.2 * BASELINES_EPOCH_RATIO
+    baselines_export_s: float = 0.6 * BASELINES_EXPORT_RATIO
+    baselines_suite_s: float = 0.1 * BASELINES_SUITE_RATIO
+    baselines_keras_s: float = 0.7 * BASELINES_SUITE_RATIO
 
 
 def training_scale(data: str) -> float:
@@ -54,8 +67,15 @@ def estimate_seconds(opts: DemoOptions, n_formats: int,
         start, per_model = ((costs.keras_start_s, costs.keras_model_s) if backend == "keras"
                             else (costs.suite_start_s, costs.suite_model_s))
         stage2 += start + opts.stage1_top * per_model * max(rounds_scale, 1.0)
-    estimate = {"stage 1 search": search, "stage 1 bundle": bundle, "stage 2": stage2,
-                "report": costs.report_s}
+    estimate = {"stage 1 search": search}
+    if opts.baselines:
+        estimate["stage 1 baselines"] = (costs.search_start_s + 2 * costs.trial_s
+                                         + opts.epochs * costs.baselines_epoch_s
+                                         * training_scale(opts.data))
+        bundle += n_formats * costs.baselines_export_s
+        stage2 += sum(costs.baselines_keras_s if b == "keras" else costs.baselines_suite_s
+                      for b in opts.backends)
+    estimate.update({"stage 1 bundle": bundle, "stage 2": stage2, "report": costs.report_s})
     if opts.power_sensor != "none":
         # The paper's protocol: idle power once per board, then each model for the duration.
         estimate["stage 3"] = len(opts.backends) * (1 + opts.stage2_top) * opts.power_seconds

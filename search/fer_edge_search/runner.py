@@ -36,12 +36,7 @@ def run_search(data_spec: str, split: SplitSpec, trials: int, epochs: int, top_k
     settings = TrainSettings(epochs=epochs, **train_options)
     store = RunStore(out_dir)
     data = split_dataset(load_dataset(data_spec), split)
-    run = {"data": {"spec": data_spec, "split": split.as_dict(), "last_frames": 1,
-                    "sha256": data_fingerprint(data)},
-           "space": space.raw, "epochs": epochs, "seed": seed,
-           "train": {k: v for k, v in settings.as_dict().items() if k != "epochs"},
-           "class_names": list(data.dataset.class_names),
-           "input_shape": [*data.dataset.images.shape[1:], 1]}
+    run = run_record(data_spec, data, settings, seed, space.raw)
     resuming = store.check_resumable(run)
     if not resuming:
         store.write_run(run)
@@ -108,6 +103,19 @@ def run_one_trial(space: SearchSpace, data: Split, settings: TrainSettings, seed
         "epochs_run": res.epochs_run, "train_seed": train_seed, "status": "ok"})
     store.save_trials(history)
     return result
+
+
+def run_record(data_spec: str, data: Split, settings: TrainSettings, seed: int,
+               space: Any) -> dict[str, Any]:
+    """run.json's fields (but its schema version): what decides the trained models. Search
+    runs and baseline runs (fer_edge_search.baselines) write the same, so a bundle can tell
+    whether both were trained on the very same split with the same recipe."""
+    return {"data": {"spec": data_spec, "split": data.spec.as_dict(), "last_frames": 1,
+                     "sha256": data_fingerprint(data)},
+            "space": space, "epochs": settings.epochs, "seed": seed,
+            "train": {k: v for k, v in settings.as_dict().items() if k != "epochs"},
+            "class_names": list(data.dataset.class_names),
+            "input_shape": [*data.dataset.images.shape[1:], 1]}
 
 
 def data_fingerprint(data: Split) -> str:

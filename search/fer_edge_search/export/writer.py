@@ -57,9 +57,13 @@ def dataset_record(split, data: dict) -> dict:
     }
 
 
-def model_entry(row: dict, artifacts: dict) -> dict:
-    """One `models[]` entry of the manifest."""
-    return {
+def model_entry(row: dict, artifacts: dict, model=None) -> dict:
+    """One `models[]` entry of the manifest; a baseline's also lists its layers (read from
+    `model`, the Keras model exported), which `fer-edge bundle show` prints."""
+    from fer_edge_search.baselines import baseline_name
+    from fer_edge_search.baselines.layers import describe_layers
+
+    entry = {
         "id": model_id(row),
         "rank": row.get("rank"),
         "trial_id": row.get("trial_id"),
@@ -69,6 +73,9 @@ def model_entry(row: dict, artifacts: dict) -> dict:
         "val_accuracy": row.get("val_accuracy"),
         "artifacts": artifacts,
     }
+    if model is not None and baseline_name(row["config"]) is not None:
+        entry["layers"] = describe_layers(model)
+    return entry
 
 
 def top_rows(run_dir: Path, top_k: int) -> list[dict]:
@@ -85,6 +92,11 @@ def top_rows(run_dir: Path, top_k: int) -> list[dict]:
     return rows
 
 
+def _label(row: dict) -> str:
+    """`rank 3`, or `baseline` for a baseline's row (it has no rank)."""
+    return "baseline" if row.get("rank") is None else f"rank {row['rank']}"
+
+
 def load_trained(path: Path):
     """A model the search trained and saved here (trusted: written by this run)."""
     import keras
@@ -92,12 +104,28 @@ def load_trained(path: Path):
     return keras.models.load_model(path, compile=False)
 
 
+def _with_baselines(run_dir: Path, run: dict, rows: list[dict], baselines,
+                    log: assemble.Log) -> list[tuple[dict, Path]]:
+    """(row, model file) of the run's top rows, then of the baseline run's (if given)."""
+    from fer_edge_search.baselines.folder import baseline_rows
+
+    models = [(row, run_dir / row["model_path"]) for row in rows]
+    if baselines is None:
+        return models
+    extra, notes = baseline_rows(baselines, run, run_dir / "run.json")
+    for note in notes:
+        log(note)
+    return models + [(row, Path(baselines) / row["model_path"]) for row in extra]
+
+
 def write_bundle(run_dir, top_k: int, out_dir, formats: list[str] | None = None, *,
-                 force: bool = False, log: assemble.Log = assemble._quiet) -> Path:
-    """Export, check and hash the run's top `top_k` models into the bundle folder `out_dir`."""
+                 baselines=None, force: bool = False,
+                 log: assemble.Log = assemble._quiet) -> Path:
+    """Export, check and hash the run's top `top_k` models into the bundle folder `out_dir`,
+    and the baselines of the `fer-edge baselines` run folder `baselines` after them."""
     run_dir, out_dir = Path(run_dir), Path(out_dir)
     run = read_json(run_dir / "run.json", "run.json")
-    rows = top_rows(run_dir, top_k)
+    chosen = _with_baselines(run_dir, run, top_rows(run_dir, top_k), baselines, log)
     plan = plan_formats(formats)
     with assemble.staged(out_dir, force) as stage:
         split = load_split(run, run_dir / "run.json")
@@ -106,14 +134,15 @@ def write_bundle(run_dir, top_k: int, out_dir, formats: list[str] | None = None,
         train_images, _ = split.part("train")
         calibration = assemble.calibration_set(train_images, int(run.get("seed", 0)))
         models = []
-        for row in rows:
-            log(f"{model_id(row)} (rank {row.get('rank')}): {', '.join(plan)}")
-            model = load_trained(run_dir / row["model_path"])
+        for row, path in chosen:
+            log(f"{model_id(row)} ({_label(row)}): {', '.join(plan)}")
+            model = load_trained(path)
             artifacts = assemble.export_model(stage, model_id(row), model, plan, calibration,
                                               test_images, log)
-            models.append(model_entry(row, artifacts))
+            models.append(model_entry(row, artifacts, model))
         manifest = assemble.manifest_head(out_dir.name, dataset_record(split, run["data"]),
                                           model.input_shape[1:], test_set)
-        manifest["source"] = {"run_dir": str(run_dir), "top_k": top_k}
+        manifest["source"] = {"run_dir": str(run_dir), "top_k": top_k,
+                              "baselines_dir": None if baselines is None else str(baselines)}
         manifest["models"] = models
         return assemble.finish(stage, out_dir, manifest)

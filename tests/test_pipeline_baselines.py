@@ -1,0 +1,118 @@
+"""`fer-edge demo --quick --baselines`: both Table 4 baselines go into the stage-1 bundle,
+through stage 2 on every board, into each board's stage-3 bundle, through stage 3 (fed by a
+stand-in sensor run, as tests/test_pipeline_demo.py does) and into the report's Table 4."""
+
+import json
+
+import pytest
+from merge_factory import run_cli
+from test_merge_report import _Page
+from test_pipeline_demo import BOARDS, _fake_power_run
+
+from fer_edge.pipeline import QUICK, stage3
+from fer_edge.pipeline.console import DemoConsole
+from fer_edge.pipeline.measure import BoardRun
+from fer_edge.pipeline.options import DemoPaths, with_overrides
+from fer_edge.pipeline.power import PowerDecision
+from fer_edge.pipeline.record import DemoRecord
+from fer_edge_harness.bundle import verify_bundle
+from fer_edge_merge.compare import compare
+from fer_edge_merge.ranking import read_ranking
+from fer_edge_merge.tables import table4
+
+NAMES = ["kandeel2021", "mollahosseini2016"]
+# Stand-in dynamic power (test data: a baseline draws more than a searched model here).
+BASELINE_W, SEARCHED_W = 0.67, 0.52
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory):
+    out = tmp_path_factory.mktemp("demo-baselines") / "out"
+    monkeypatch = pytest.MonkeyPatch()
+    try:
+        code = run_cli(monkeypatch, "demo", "--quick", "--baselines", "--quiet", "--out",
+                       str(out))
+    finally:
+        monkeypatch.undo()
+    assert code in (0, None)
+    return out
+
+
+@pytest.mark.slow
+def test_baselines_are_trained_on_the_search_split_and_bundled(demo):
+    search = json.loads((demo / "stage1" / "run" / "run.json").read_text())
+    run = json.loads((demo / "stage1" / "baselines" / "run.json").read_text())
+    assert run["data"] == search["data"] and run["train"] == search["train"]
+    manifest = verify_bundle(demo / "stage1" / "bundle")
+    ids = [m["id"] for m in manifest["models"]]
+    assert ids[-2:] == NAMES and len(ids) == QUICK.stage1_top + 2
+    for model in manifest["models"][-2:]:
+        assert model["config"]["baseline"]["name"] == model["id"] and model["layers"]
+
+
+@pytest.mark.slow
+def test_stage_2_measures_the_baselines_on_every_board_and_carries_them(demo):
+    ranking = read_ranking(demo / "stage2" / "ranking").rows
+    for board in BOARDS:
+        measured = {r["model_id"] for r in ranking if r["device_label"] == board}
+        assert set(NAMES) <= measured
+        chosen = [m["id"] for m in verify_bundle(demo / "stage2" / "bundles" / board)["models"]]
+        assert len(chosen) == QUICK.stage2_top + 2 and chosen[-2:] == NAMES
+        assert not set(NAMES) & set(chosen[:QUICK.stage2_top])
+
+
+@pytest.mark.slow
+def test_the_report_has_table_4_for_every_board(demo):
+    page = _Page()
+    page.feed((demo / "report" / "index.html").read_text())
+    table = page.tables["Table 4: comparison with baseline models"]
+    for board in BOARDS:
+        models = [r[1] for r in table[1:] if r[0] == board]
+        assert sorted(models[:2]) == NAMES and models[2].endswith("(best found)")
+    steps = {s["name"]: s for s in json.loads((demo / "demo.json").read_text())["steps"]}
+    assert not steps["baselines"]["reused"]
+    assert "kandeel2021 val acc" in steps["baselines"]["detail"]
+
+
+def _power_by_kind(opts, bundle, bundle_sha256, backend, label, stage, results, log,
+                   extra_args=()):
+    """The stand-in power run, with a baseline's dynamic power above a searched model's."""
+    run = _fake_power_run(opts, bundle, bundle_sha256, backend, label, stage, results, log,
+                          extra_args)
+    doc = json.loads(results.read_text())
+    for bench in doc["benchmarks"]:
+        extra = bench["extra_info"]
+        watts = BASELINE_W if extra["model_id"] in NAMES else SEARCHED_W
+        extra.update(dynamic_power_w=watts, active_power_w=1.0 + watts,
+                     energy_mj=watts * extra["latency_ms"])
+    results.write_text(json.dumps(doc))
+    return run
+
+
+@pytest.mark.slow
+def test_stage_3_measures_baselines_and_table_4_gives_the_ratios(demo, monkeypatch):
+    monkeypatch.setattr(stage3, "measure_board", _power_by_kind)
+    opts = with_overrides(QUICK, power_sensor="fake", power_seconds=7, baselines=True)
+    paths = DemoPaths(demo)
+    record = DemoRecord(demo / "stage3-baselines.json", opts.as_dict())
+    runs = [BoardRun(label, label.removeprefix("host-"), paths.results(2, label),
+                     paths.log(2, label), exit_code=0, measured=4, usable=True)
+            for label in BOARDS]
+    selected = {label: paths.selected(2) / label for label in BOARDS}
+    ranking = stage3.power_stage(opts, paths, DemoConsole(enabled=False), record,
+                                 PowerDecision("fake", 7), runs, selected, paths.bundle)
+
+    rows = read_ranking(ranking).rows
+    table = table4(rows)
+    for board in BOARDS:
+        powered = {r["model_id"]: r for r in rows
+                   if r["device_label"] == board and r["fit_pdp"] is not None}
+        assert set(NAMES) <= set(powered)
+        final = verify_bundle(demo / "stage3" / "bundles" / board)["models"]
+        assert len(final) == 1 and final[0]["id"] not in NAMES  # compared, never chosen
+        best = powered[final[0]["id"]]
+        for name in NAMES:
+            row = next(r for r in table.rows if r[0] == board and r[1] == name)
+            speedup, power, gain = compare(best, powered[name])[1:]
+            assert row[-3:] == [f"{speedup:.2f}", f"{power:.2f}", f"{gain:.2f}"]
+            assert row[-2] == f"{BASELINE_W / SEARCHED_W:.2f}"
