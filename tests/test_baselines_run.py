@@ -116,9 +116,11 @@ def test_bundle_show_prints_each_baselines_layers_and_parameters(runs, monkeypat
     out = capsys.readouterr().out
     manifest = verify_bundle(runs["bundle"])
     for model in manifest["models"][1:]:
-        assert f"{model['id']}: {model['config']['baseline']['title']}" in out
+        title = f"{model['id']}: {model['config']['baseline']['title']}"
+        assert title in out
+        lines = out[out.index(title):].splitlines()  # this model's table onwards
         for layer in model["layers"]:
-            line = next(x for x in out.splitlines() if x.split()[:1] == [layer["name"]])
+            line = next(x for x in lines if x.split()[:1] == [layer["name"]])
             assert f"{layer['params']:,}" in line and layer["type"] in line
     totals = [line.split()[-1] for line in out.splitlines() if line.split()[:1] == ["total"]]
     assert totals == [f"{PARAMS[name]:,}" for name in NAMES]

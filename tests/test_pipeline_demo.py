@@ -25,17 +25,22 @@ def _steps(out):
     return {s["name"]: s for s in record["steps"]}, record
 
 
-@pytest.fixture(scope="module")
-def demo(tmp_path_factory):
-    """One quick demo through the command line, as a user runs it (quiet)."""
-    out = tmp_path_factory.mktemp("demo") / "out"
+def demo_cli(out, *options):
+    """`fer-edge demo --quick OPTIONS --quiet --out OUT` through the command line, as a user
+    runs it; OUT."""
     monkeypatch = pytest.MonkeyPatch()
     try:
-        code = run_cli(monkeypatch, "demo", "--quick", "--quiet", "--out", str(out))
+        code = run_cli(monkeypatch, "demo", "--quick", *options, "--quiet", "--out", str(out))
     finally:
         monkeypatch.undo()
     assert code in (0, None)
     return out
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory):
+    """One quick demo through the command line, as a user runs it (quiet)."""
+    return demo_cli(tmp_path_factory.mktemp("demo") / "out")
 
 
 @pytest.mark.slow
@@ -145,20 +150,25 @@ def _fake_power_run(opts, bundle, bundle_sha256, backend, label, stage, results,
                     usable=True)
 
 
-@pytest.mark.slow
-def test_a_sensor_plugs_into_stage_3(demo, monkeypatch):
-    monkeypatch.setattr(stage3, "measure_board", _fake_power_run)
-    opts = with_overrides(QUICK, power_sensor="fake", power_seconds=7)
+def stage3_on(demo, opts, record_name):
+    """Stage 3 of the demo in `demo` on its stage-2 bundles, with the stand-in sensor "fake"
+    (stage3.measure_board replaced by the caller); (ranking folder, record)."""
     paths = DemoPaths(demo)
-    record = DemoRecord(demo / "stage3-test.json", opts.as_dict())
+    record = DemoRecord(demo / record_name, opts.as_dict())
     runs = [BoardRun(label, label.removeprefix("host-"), paths.results(2, label),
                      paths.log(2, label), exit_code=0, measured=2, usable=True)
             for label in BOARDS]
     selected = {label: paths.selected(2) / label for label in BOARDS}
-    decision = PowerDecision("fake", 7)
+    ranking = stage3.power_stage(opts, paths, DemoConsole(enabled=False), record,
+                                 PowerDecision("fake", 7), runs, selected, paths.bundle)
+    return ranking, record
 
-    ranking = stage3.power_stage(opts, paths, DemoConsole(enabled=False), record, decision,
-                                 runs, selected, paths.bundle)
+
+@pytest.mark.slow
+def test_a_sensor_plugs_into_stage_3(demo, monkeypatch):
+    monkeypatch.setattr(stage3, "measure_board", _fake_power_run)
+    opts = with_overrides(QUICK, power_sensor="fake", power_seconds=7)
+    ranking, record = stage3_on(demo, opts, "stage3-test.json")
 
     rows = json.loads((ranking / "ranking.json").read_text())
     for label in BOARDS:

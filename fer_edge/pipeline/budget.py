@@ -20,7 +20,7 @@ SYNTHETIC_DEFAULT_N = 1400
 # ratio in one run (benchmarks/bench_baselines.py for training; the export_seconds the bundle
 # manifest records; the suite's timings): training epoch, one format's export and check, one
 # board's measurement.
-BASELINES_EPOCH_RATIO = 9.0
+BASELINES_EPOCH_RATIO = 8.8
 BASELINES_EXPORT_RATIO = 6.0
 BASELINES_SUITE_RATIO = 20.0
 
