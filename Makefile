@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: setup demo test test-fast lint bench-fidelity bench-trial clean
+.PHONY: setup demo test test-fast lint bench-fidelity bench-trial bench-baselines clean
 
 setup: $(STAMP)
 
@@ -45,6 +45,11 @@ bench-fidelity: setup
 ## Cost of one stage-1 trial and trials per hour.
 bench-trial: setup
 	$(BIN)/python -m pytest benchmarks/bench_trial.py --benchmark-only
+
+## What the Table 4 baselines cost to train, as ratios to a searched model (same run).
+bench-baselines: setup
+	$(BIN)/python -m pytest benchmarks/bench_baselines.py --benchmark-only \
+		--benchmark-columns=mean,median,min,max,rounds
 
 clean:
 	rm -rf $(VENV) runs .pytest_cache

@@ -6,9 +6,7 @@ own function) on the default `synthetic` dataset (subject split) of: the referen
 model of docs/runtimes.md (K 16-32, FC 115/85, 28 MFLOP), Kandeel et al.'s and Mollahosseini et
 al.'s networks, each after one warm-up run, in one pytest-benchmark run.
 
-Run (not part of the test suite; speed is never asserted):
-    .venv/bin/python -m pytest benchmarks/bench_baselines.py --benchmark-only \
-        --benchmark-columns=mean,median,min,rounds
+Run (not part of the test suite; speed is never asserted): `make bench-baselines`.
 """
 
 from __future__ import annotations

@@ -157,7 +157,15 @@ def test_baselines_of_another_split_or_reaching_outside_are_refused(runs):
     (outside / "top.json").write_text(json.dumps(rows))
     with pytest.raises(UserInputError, match="leaves the run folder"):
         write_bundle(runs["search"], 1, runs["root"] / "b3", baselines=outside)
-    assert not (runs["root"] / "b2").exists() and not (runs["root"] / "b3").exists()
+
+    swapped = runs["root"] / "swapped"
+    shutil.copytree(runs["baselines"], swapped)
+    shutil.copy(swapped / "trials" / "mollahosseini2016" / "model.keras",
+                swapped / "trials" / "kandeel2021" / "model.keras")
+    with pytest.raises(UserInputError, match="is not the kandeel2021 architecture") as info:
+        write_bundle(runs["search"], 1, runs["root"] / "b4", baselines=swapped)
+    assert info.value.where == str(swapped / "trials" / "kandeel2021" / "model.keras")
+    assert not any((runs["root"] / b).exists() for b in ("b2", "b3", "b4"))
 
 
 def test_like_and_explicit_data_options_clash(tmp_path, monkeypatch, capsys):

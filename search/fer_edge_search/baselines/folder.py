@@ -50,6 +50,20 @@ def _model_file(folder: Path, row: Any, where: Path) -> Path:
     return path
 
 
+def check_architecture(model: Any, config: dict[str, Any], where: Path) -> None:
+    """Refuse a model file that is not the architecture its configuration names (the marker
+    and the layer list in the manifest must be true): its layers must be those of a fresh
+    build of that baseline for its input shape and classes."""
+    from fer_edge_search.baselines.layers import describe_layers
+    from fer_edge_search.model import build_model
+
+    fresh = build_model(config, input_shape=tuple(model.input_shape[1:]),
+                        n_classes=int(model.output_shape[-1]))
+    if describe_layers(model) != describe_layers(fresh):
+        raise UserInputError(where, f"is not the {baseline_name(config)} architecture its "
+                             "top.json row names (its layers differ)")
+
+
 def baseline_rows(folder: str | Path, search_run: dict[str, Any],
                   search_run_json: Path) -> tuple[list[dict[str, Any]], list[str]]:
     """(top.json's rows, notes on recipe differences) of the baseline run in `folder`,

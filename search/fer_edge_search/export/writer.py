@@ -6,6 +6,8 @@ import json
 from pathlib import Path
 
 from fer_edge_core.errors import UserInputError
+from fer_edge_search.baselines import baseline_name
+from fer_edge_search.baselines.folder import baseline_rows, check_architecture
 from fer_edge_search.export import assemble
 from fer_edge_search.export.registry import plan_formats
 from fer_edge_search.trial_store import read_top
@@ -60,7 +62,6 @@ def dataset_record(split, data: dict) -> dict:
 def model_entry(row: dict, artifacts: dict, model=None) -> dict:
     """One `models[]` entry of the manifest; a baseline's also lists its layers (read from
     `model`, the Keras model exported), which `fer-edge bundle show` prints."""
-    from fer_edge_search.baselines import baseline_name
     from fer_edge_search.baselines.layers import describe_layers
 
     entry = {
@@ -107,8 +108,6 @@ def load_trained(path: Path):
 def _with_baselines(run_dir: Path, run: dict, rows: list[dict], baselines,
                     log: assemble.Log) -> list[tuple[dict, Path]]:
     """(row, model file) of the run's top rows, then of the baseline run's (if given)."""
-    from fer_edge_search.baselines.folder import baseline_rows
-
     models = [(row, run_dir / row["model_path"]) for row in rows]
     if baselines is None:
         return models
@@ -137,6 +136,8 @@ def write_bundle(run_dir, top_k: int, out_dir, formats: list[str] | None = None,
         for row, path in chosen:
             log(f"{model_id(row)} ({_label(row)}): {', '.join(plan)}")
             model = load_trained(path)
+            if baseline_name(row["config"]) is not None:
+                check_architecture(model, row["config"], path)
             artifacts = assemble.export_model(stage, model_id(row), model, plan, calibration,
                                               test_images, log)
             models.append(model_entry(row, artifacts, model))
