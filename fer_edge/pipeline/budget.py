@@ -39,8 +39,8 @@ class StepCosts:
     keras_start_s: float = 3.0
     keras_model_s: float = 0.7
     report_s: float = 3.0
-    # The two Table 4 baselines together (docs/baselines.md, "Cost"), as ratios to a searched
-    # model measured in the same runs, times the figures above.
+    # The two Table 4 baselines together (README, "What a trial and the demo cost"): ratios
+    # to a searched model measured in the same runs, times the figures above.
     baselines_epoch_s: float = 1.2 * BASELINES_EPOCH_RATIO
     baselines_export_s: float = 0.6 * BASELINES_EXPORT_RATIO
     baselines_suite_s: float = 0.1 * BASELINES_SUITE_RATIO
