@@ -12,7 +12,7 @@ setup: $(STAMP)
 # on top (pip resolves each component's dependency on another by these local folders).
 COMPONENTS := -e ./harness -e ./core -e ./search -e ./merge -e '.[dev]'
 
-$(STAMP): pyproject.toml harness/setup.py core/pyproject.toml search/pyproject.toml merge/pyproject.toml
+$(STAMP): pyproject.toml harness/pyproject.toml harness/setup.cfg core/pyproject.toml search/pyproject.toml merge/pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet $(COMPONENTS)

@@ -25,7 +25,7 @@ app = typer.Typer(
 # Each module exposes register(app); listed in the order of the method's flow.
 COMMAND_MODULES = (
     "data", "space", "search", "baselines", "bundle", "verify", "bench", "merge", "select",
-    "report", "demo",
+    "report", "demo", "power",
 )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
 from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -81,3 +82,15 @@ def shared_tiny_bundle(tmp_path_factory) -> Path:
     if "bundle" not in _BUILT:
         _BUILT["bundle"] = build_tiny_bundle(tmp_path_factory.mktemp("harness-bundle"))
     return _BUILT["bundle"]
+
+
+def run_host_suite(bundle: Path, json_out: Path, backends: list[str], *extra: str,
+                   env: dict | None = None) -> subprocess.CompletedProcess:
+    """The board suite in a child process, as a board runs it: label test-host, one thread,
+    3 rounds after 1 warm-up."""
+    from fer_edge_harness.runner import suite_command
+
+    argv = suite_command(bundle, backends, "test-host", "latency", json_out, threads=1,
+                         rounds=3, warmup_rounds=1, extra_args=extra)
+    return subprocess.run(argv, capture_output=True, text=True, timeout=600,
+                          env={**os.environ, **(env or {})})

@@ -246,6 +246,26 @@ def test_int8_is_full_integer_with_edge_tpu_ops_only(bundle, manifest):
         assert it.get_output_details()[0]["dtype"] == np.int8
 
 
+# The ONNX operators TensorRT 8.2's parser imports, of those a model of this search space can
+# give (onnx-tensorrt release/8.2-GA docs/operators.md: all "Y" for FP32/FP16).
+TENSORRT_8_2_OPS = {"Conv", "Relu", "MaxPool", "Transpose", "Reshape", "Flatten", "Gemm",
+                    "MatMul", "Add", "Softmax", "Identity", "Squeeze", "Unsqueeze", "Constant"}
+
+
+def test_onnx_is_what_the_oldest_tensorrt_reads(bundle, manifest):
+    """TensorRT 8.2 (JetPack 4.6, the Jetson Nano's last) reads ONNX opsets up to 13."""
+    import onnx
+
+    for model in manifest["models"]:
+        art = model["artifacts"]["onnx"]
+        proto = onnx.load(str(bundle / art["path"]))
+        opsets = {entry.domain: entry.version for entry in proto.opset_import}
+        assert opsets[""] == 13 and art["opset"] == 13
+        assert {node.op_type for node in proto.graph.node} <= TENSORRT_8_2_OPS
+        onnx.checker.check_model(proto)
+        assert art["status"] == STATUS_BUILT and art["check"]["max_abs_diff"] <= 1e-4
+
+
 def test_openvino_lists_its_bin_as_weights(bundle, manifest):
     art = manifest["models"][0]["artifacts"]["openvino_fp16"]
     assert art["path"].endswith(".xml") and art["weights"]["path"].endswith(".bin")

@@ -52,7 +52,7 @@ def test_parse_backends():
 ])
 def test_missing_runtime_is_a_reason_not_an_import_error(monkeypatch, backend, modules,
                                                          reason):
-    monkeypatch.setattr(tflite_module, "_FOUND", [])
+    monkeypatch.setattr(tflite_module, "_FOUND", {})
     for name in modules:
         monkeypatch.setitem(sys.modules, name, None)  # `import name` now raises ImportError
     with pytest.raises(BackendUnavailable, match=reason):

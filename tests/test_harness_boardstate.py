@@ -12,7 +12,11 @@ import pytest
 
 from fer_edge_harness.boardstate import (
     Board,
+    clocks_pinned,
     parse_cpu_model,
+    parse_dpkg_installed,
+    parse_jetson_clocks_show,
+    parse_measure_clock,
     parse_nvpmodel,
     parse_tegra_release,
     parse_throttled,
@@ -33,6 +37,22 @@ NANO_CPUINFO = "".join(
 
 X86_CPUINFO = ("processor\t: 0\nvendor_id\t: GenuineIntel\n"
                "model name\t: Intel(R) Core(TM) i7-8650U CPU @ 1.90GHz\n\n")
+
+# `jetson_clocks --show` on a Nano, before and after `sudo jetson_clocks` (the format jetson-stats
+# parses in jtop/core/jetson_clocks.py).
+def jetson_clocks_show(cpu_min_khz: int, cpu_khz: int, gpu_min_hz: int, gpu_hz: int,
+                       emc_override: int, idle: int) -> str:
+    """The tool's lines for a Nano (one CPU shown), with the clocks given."""
+    return ("SOC family:tegra210  Machine:NVIDIA Jetson Nano Developer Kit\nOnline CPUs: 0-3\n"
+            f"cpu0: Online=1 Governor=schedutil MinFreq={cpu_min_khz} MaxFreq=1479000 "
+            f"CurrentFreq={cpu_khz} IdleStates: WFI={idle} c7={idle}\n"
+            f"GPU MinFreq={gpu_min_hz} MaxFreq=921600000 CurrentFreq={gpu_hz}\n"
+            "EMC MinFreq=204000000 MaxFreq=1600000000 CurrentFreq=1600000000 "
+            f"FreqOverride={emc_override}\nFan: speed=0\nNV Power Mode: MAXN\n")
+
+
+SHOW_DYNAMIC = jetson_clocks_show(102000, 921600, 76800000, 76800000, 0, 1)
+SHOW_LOCKED = jetson_clocks_show(1479000, 1479000, 921600000, 921600000, 1, 0)
 
 NV_TEGRA_RELEASE = ("# R32 (release), REVISION: 7.1, GCID: 29818004, BOARD: t210ref, "
                     "EABI: aarch64, DATE: Sat Feb 19 17:05:08 UTC 2022\n"
@@ -77,7 +97,9 @@ def pi_root(tmp_path: Path, monkeypatch) -> Path:
     write(root, "sys/class/thermal/cooling_device0/type", "gpio-fan\n")
     bin_dir = tmp_path / "pi-bin"
     fake_tool(bin_dir, "vcgencmd", 'case "$1" in\n  get_throttled) echo "throttled=0x50005";;\n'
-              "  measure_temp) echo \"temp=47.2'C\";;\n  *) exit 1;;\nesac\n")
+              "  measure_temp) echo \"temp=47.2'C\";;\n"
+              '  measure_clock) [ "$2" = arm ] && echo "frequency(48)=1500398464";;\n'
+              "  *) exit 1;;\nesac\n")
     monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
     return root
 
@@ -95,9 +117,15 @@ def nano_root(tmp_path: Path, monkeypatch) -> Path:
     for i, (kind, milli) in enumerate(zones):
         write(root, f"sys/class/thermal/thermal_zone{i}/type", kind + "\n")
         write(root, f"sys/class/thermal/thermal_zone{i}/temp", f"{milli}\n")
+    gpu = "sys/class/devfreq/57000000.gpu/"
+    for name, value in (("governor", "nvhost_podgov"), ("cur_freq", 76800000),
+                        ("min_freq", 76800000), ("max_freq", 921600000)):
+        write(root, gpu + name, f"{value}\n")
     bin_dir = tmp_path / "nano-bin"
     fake_tool(bin_dir, "nvpmodel", 'if [ "$1" = "-q" ]; then\n'
               '  echo "NV Fan Mode:quiet"; echo "NV Power Mode: 5W"; echo "1"\nelse exit 1; fi\n')
+    fake_tool(bin_dir, "jetson_clocks", f'[ "$1" = "--show" ] || exit 1\ncat <<"EOF"\n'
+              f"{SHOW_DYNAMIC}EOF\n")
     monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
     return root
 
@@ -112,7 +140,9 @@ def test_raspberry_pi_state_and_hardware(pi_root):
     assert state["throttled"] == {"raw": "0x50005", "now": ["under-voltage", "throttled"],
                                   "occurred": ["under-voltage", "throttled"]}
     assert state["vcgencmd_temp_c"] == 47.2
-    assert state["nvpmodel"] is None
+    assert state["vcgencmd_arm_mhz"] == pytest.approx(1500.398464)
+    assert state["nvpmodel"] is None and state["jetson_clocks"] is None
+    assert state["devfreq"] == {}
     hardware = board.hardware()
     assert hardware["board"] == "Raspberry Pi 4 Model B Rev 1.4"
     assert hardware["cpu"] == "4x Cortex-A72"
@@ -129,6 +159,13 @@ def test_jetson_nano_state_and_hardware(nano_root):
         ("AO-therm", 36.5), ("CPU-therm", 31.0), ("GPU-therm", 30.5), ("PLL-therm", 29.0),
         ("PMIC-Die", 100.0), ("thermal-fan-est", 31.0)]
     assert state["throttled"] is None and state["vcgencmd_temp_c"] is None
+    assert state["devfreq"] == {"57000000.gpu": {"governor": "nvhost_podgov", "cur_mhz": 76.8,
+                                                 "min_mhz": 76.8, "max_mhz": 921.6}}
+    assert state["jetson_clocks"] == {
+        "pinned": False,
+        "show": {"gpu": {"min_mhz": 76.8, "max_mhz": 921.6, "cur_mhz": 76.8},
+                 "emc": {"min_mhz": 204.0, "max_mhz": 1600.0, "cur_mhz": 1600.0,
+                         "freq_override": 0}}}
     hardware = board.hardware()
     assert hardware["board"] == "NVIDIA Jetson Nano Developer Kit"
     assert hardware["cpu"] == "4x Cortex-A57"
@@ -196,3 +233,38 @@ def test_parsers_on_literal_tool_output():
     assert parse_cpu_model(X86_CPUINFO) == "Intel(R) Core(TM) i7-8650U CPU @ 1.90GHz"
     mixed = "CPU part\t: 0xd03\n" * 4 + "CPU part\t: 0xd08\n" * 2
     assert parse_cpu_model(mixed) == "4x Cortex-A53 + 2x Cortex-A72"
+
+
+def test_jetson_clocks_pinned_is_read_from_sysfs_without_root(nano_root):
+    """After `sudo jetson_clocks`: every CPU and the GPU at min = max = current. The tool's own
+    --show needs root, so the verdict comes from sysfs and the tool only adds EMC."""
+    for cpu in range(4):
+        cpufreq(nano_root, cpu, "schedutil", 1479000, 1479000, 1479000)
+    for name in ("cur_freq", "min_freq", "max_freq"):
+        write(nano_root, f"sys/class/devfreq/57000000.gpu/{name}", "921600000\n")
+    board = Board(root=str(nano_root), run=lambda argv: None)  # no root: --show fails
+    assert board.state()["jetson_clocks"] == {"pinned": True, "show": None}
+    assert parse_jetson_clocks_show(SHOW_LOCKED)["emc"]["freq_override"] == 1
+    assert parse_jetson_clocks_show(SHOW_LOCKED)["gpu"]["cur_mhz"] == 921.6
+
+
+def test_clocks_pinned_needs_every_clock():
+    pinned = {"min_mhz": 1479.0, "max_mhz": 1479.0, "cur_mhz": 1479.0}
+    assert clocks_pinned({"cpu0": pinned}, [pinned]) is True
+    assert clocks_pinned({"cpu0": pinned}, [dict(pinned, cur_mhz=76.8)]) is False
+    assert clocks_pinned({}, []) is None
+
+
+def test_libedgetpu_variant_comes_from_dpkg(tmp_path, monkeypatch):
+    """A Coral board: `dpkg-query -W` lists both variants; only the installed one counts."""
+    fake_tool(tmp_path / "bin", "dpkg-query",
+              'printf "libedgetpu1-max 16.0 install ok installed\\n'
+              'libedgetpu1-std  unknown ok not-installed\\n"\n')
+    monkeypatch.setenv("PATH", f"{tmp_path / 'bin'}{os.pathsep}{os.environ['PATH']}")
+    assert Board(root=str(tmp_path)).hardware()["libedgetpu"] == {"libedgetpu1-max": "16.0"}
+    assert parse_dpkg_installed("libedgetpu1-std 15.0 deinstall ok config-files\n") == {}
+
+
+def test_measure_clock_parser():
+    assert parse_measure_clock("frequency(0)=2400000000\n") == 2400.0
+    assert parse_measure_clock("error=2 error_msg=\"Invalid arguments\"") is None

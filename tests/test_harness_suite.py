@@ -13,7 +13,13 @@ import pytest
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-from harness_fixtures import break_artifact, copy_bundle, rewrite_manifest, shared_tiny_bundle
+from harness_fixtures import (
+    break_artifact,
+    copy_bundle,
+    rewrite_manifest,
+    shared_tiny_bundle,
+)
+from harness_fixtures import run_host_suite as run_suite
 
 from fer_edge_harness.bundle import BundleError, verify_bundle
 from fer_edge_harness.results_schema import (
@@ -21,7 +27,7 @@ from fer_edge_harness.results_schema import (
     REQUIRED_EXTRA_INFO,
     RUN_INFO_KEY,
 )
-from fer_edge_harness.runner import run_benchmarks, suite_command
+from fer_edge_harness.runner import run_benchmarks
 
 pytestmark = pytest.mark.slow
 
@@ -36,14 +42,6 @@ BENCH_BIN = Path(sys.executable).parent
 @pytest.fixture(scope="module")
 def tiny(tmp_path_factory) -> Path:
     return shared_tiny_bundle(tmp_path_factory)
-
-
-def run_suite(bundle: Path, json_out: Path, backends: list[str], *extra: str,
-              env: dict | None = None) -> subprocess.CompletedProcess:
-    argv = suite_command(bundle, backends, "test-host", "latency", json_out, threads=1,
-                         rounds=3, warmup_rounds=1, extra_args=extra)
-    return subprocess.run(argv, capture_output=True, text=True, timeout=600,
-                          env={**os.environ, **(env or {})})
 
 
 def model_ids(bundle: Path) -> list[str]:

@@ -8,13 +8,17 @@ from fer_edge_merge import fitness
 from fer_edge_merge.pareto import pareto_front
 
 
+def pdp(accuracy, power_w, latency_ms):
+    return fitness.fit_pdp(accuracy, fitness.energy_mj(power_w, latency_ms))
+
+
 def test_fit_pdp_matches_the_papers_table_4():
-    # README "Contracts", the paper's Table 4: 96.95 / (0.39 x 0.52) = 478.06 (Coral Dev board).
-    assert fitness.fit_pdp(96.95, 0.39, 0.52) == pytest.approx(478.0572, abs=1e-4)
-    assert round(fitness.fit_pdp(96.95, 0.39, 0.52), 2) == 478.06
+    # The paper's Table 4, Coral Dev board: 96.95 / (0.52 W x 0.39 ms) = 478.06.
+    assert pdp(96.95, 0.52, 0.39) == pytest.approx(478.0572, abs=1e-4)
+    assert round(pdp(96.95, 0.52, 0.39), 2) == 478.06
     # Table 4's baselines (the paper truncates to 28.04 and 220.27).
-    assert fitness.fit_pdp(97.46, 6.95, 0.50) == pytest.approx(28.0460, abs=1e-4)
-    assert fitness.fit_pdp(95.93, 0.65, 0.67) == pytest.approx(220.2755, abs=1e-4)
+    assert pdp(97.46, 0.50, 6.95) == pytest.approx(28.0460, abs=1e-4)
+    assert pdp(95.93, 0.67, 0.65) == pytest.approx(220.2755, abs=1e-4)
 
 
 def test_fit_latency_and_accuracy():
@@ -24,13 +28,17 @@ def test_fit_latency_and_accuracy():
 
 
 def test_fit_pdp_without_power_is_none():
-    assert fitness.fit_pdp(96.95, 0.39, None) is None
-    assert fitness.fit_pdp(96.95, 0.39, 0.0) is None
-    assert fitness.fit_pdp(96.95, 0.39, -0.05) is None
+    assert fitness.fit_pdp(96.95, None) is None
+    assert pdp(96.95, None, 0.39) is None
+    assert pdp(96.95, 0.0, 0.39) is None
+    assert pdp(96.95, -0.05, 0.39) is None
 
 
-def test_energy_is_watts_times_milliseconds():
-    assert fitness.energy_mj(0.39, 0.52) == pytest.approx(0.2028)
+def test_energy_is_watts_times_milliseconds_and_the_harness_formula():
+    from fer_edge_harness import results
+
+    assert fitness.energy_mj is results.energy_mj  # one formula, imported
+    assert fitness.energy_mj(0.52, 0.39) == pytest.approx(0.2028)
     assert fitness.energy_mj(0.39, None) is None
 
 

@@ -77,9 +77,10 @@ def test_report_with_power_has_tables_and_figures(tmp_path):
     pdp_rows = {r[1]: r for r in table3 if r[0] == "Accuracy/PDP"}
     assert {label: r[2] for label, r in pdp_rows.items()} == \
         {label: entries[0][0] for label, entries in STAGE3.items()}
-    # Coral Dev, Table 3: K1-K4 18 24 - -, FC1 110, DO1 0.15, FC2 95, DO2 0.29, 96.95 0.39 0.52.
+    # Coral Dev, Table 3: K1-K4 18 24 - -, FC1 110, DO1 0.15, FC2 95, DO2 0.29, 96.95 0.39 0.52;
+    # then the energy per inference the fitness divides by: 0.52 W x 0.39 ms = 0.2028 mJ.
     assert pdp_rows["coral-dev"][4:] == ["18", "24", "–", "–", "110", "0.15", "95", "0.29",
-                                        "96.95", "0.39", "0.52", "478.06"]
+                                        "96.95", "0.39", "0.52", "0.2028", "478.06"]
     final = page.tables["Final choice per board"]
     assert [r[2] for r in final[1:]] == [STAGE3[label][0][0] for label in sorted(STAGE3)]
     table4 = page.tables["Table 4: comparison with baseline models"]
@@ -134,3 +135,39 @@ def test_cli_report(tmp_path, monkeypatch, capsys):
 def test_report_of_a_folder_without_ranking_exits_2(tmp_path, monkeypatch, capsys):
     assert run_cli(monkeypatch, "report", str(tmp_path), "--out", str(tmp_path / "html")) == 2
     assert capsys.readouterr().err.startswith(f"error: {tmp_path / 'ranking.json'}: no ranking")
+
+
+def test_stand_in_watts_and_partial_power_are_said_in_the_report(tmp_path):
+    """A board file measured with the stand-in meter, one benchmark of it cut short by the
+    meter: the report warns that the watts are modelled and lists the partial measurement."""
+    bundle = write_bundle(tmp_path / "bundle")
+    digest = json.loads((bundle / "manifest.json").read_text())["bundle_sha256"]
+    paths = write_paper_results(tmp_path / "results", "power", bundle_sha256=digest)
+    coral = next(p for p in paths if p.name.startswith("coral-dev"))
+    data = json.loads(coral.read_text())
+    stand_in = {"name": "um34c-emulator", "spec": "um34c-emulator", "stand_in": True}
+    for bench in data["benchmarks"]:
+        bench["extra_info"]["power_sensor"] = "um34c-emulator"
+        bench["extra_info"]["power"] = {"status": "measured", "reason": None, "sensor": stand_in}
+    victim = data["benchmarks"][-1]["extra_info"]
+    victim.update(dynamic_power_w=None, energy_mj=None)
+    victim["power"] = {"status": "partial", "sensor": stand_in,
+                       "reason": "meter failed during the run: meter lost on /dev/pts/3"}
+    data["fer_edge"]["partial"] = [{"model_id": victim["model_id"],
+                                    "backend": victim["backend"],
+                                    "reason": victim["power"]["reason"]}]
+    coral.write_text(json.dumps(data))
+    merge_results(paths, tmp_path / "ranking", bundles=[bundle], warn=print)
+    rows = json.loads((tmp_path / "ranking" / "ranking.json").read_text())
+    coral_rows = [r for r in rows if r["device_label"] == "coral-dev"]
+    assert {r["power_stand_in"] for r in coral_rows} == {True}
+    assert {r["power_status"] for r in coral_rows} == {"measured", "partial"}
+    assert not any(r["power_stand_in"] for r in rows if r["device_label"] != "coral-dev")
+    index = write_report(tmp_path / "ranking", tmp_path / "report")
+    text = index.read_text()
+    assert text.count("Power from a STAND-IN meter (um34c-emulator)") >= 4  # banner and tables
+    page = _Page()
+    page.feed(text)
+    listed = page.tables["Failures and skips on the boards"]
+    assert ["power partial", "coral-dev", victim["model_id"], victim["backend"],
+            "meter failed during the run: meter lost on /dev/pts/3", str(coral)] in listed

@@ -1,19 +1,13 @@
 """`fer-edge demo --quick` end to end: every stage's files, rankings per board, verified
-next-stage bundles, a report that says stage 3 was not run, a second run that reuses, and the
-stage-3 plug point fed by a stand-in sensor run."""
+next-stage bundles, a report that says stage 3 was not run, a second run that reuses, and stage 3
+run for real with the stand-in meter."""
 
 import json
-from datetime import UTC, datetime
 
 import pytest
 from merge_factory import run_cli
 
-from fer_edge.pipeline import QUICK, run_demo, stage3
-from fer_edge.pipeline.console import DemoConsole
-from fer_edge.pipeline.measure import BoardRun
-from fer_edge.pipeline.options import DemoPaths, with_overrides
-from fer_edge.pipeline.power import PowerDecision
-from fer_edge.pipeline.record import DemoRecord
+from fer_edge.pipeline import QUICK, run_demo
 from fer_edge_harness.bundle import verify_bundle
 from fer_edge_merge.tables import NO_POWER_NOTE
 
@@ -129,52 +123,44 @@ def test_changed_rounds_remeasure_but_keep_the_bundle(demo):
     assert results["fer_edge"]["rounds"] == 4
 
 
-def _fake_power_run(opts, bundle, bundle_sha256, backend, label, stage, results, log,
-                    extra_args=()):
-    """Stands in for a harness with a sensor: the board's stage-2 figures on its stage-3
-    models, with 0.5 W of dynamic power (test data: the demo itself never makes watts up)."""
-    assert extra_args == ("--power-sensor", "fake", "--power-seconds", "7")
-    doc = json.loads((results.parents[2] / "stage2" / "results" / f"{label}.json").read_text())
-    wanted = {m["id"] for m in verify_bundle(bundle)["models"]}
-    doc["benchmarks"] = [b for b in doc["benchmarks"] if b["extra_info"]["model_id"] in wanted]
-    for bench in doc["benchmarks"]:
-        extra = bench["extra_info"]
-        extra.update(stage=stage, power_sensor="fake", idle_power_w=1.0, active_power_w=1.5,
-                     dynamic_power_w=0.5, power_seconds=7, bundle_sha256=bundle_sha256,
-                     energy_mj=0.5 * extra["latency_ms"])
-    doc["fer_edge"].update(stage=stage, bundle_sha256=bundle_sha256, complete=True)
-    doc["datetime"] = datetime.now(UTC).isoformat()
-    results.parent.mkdir(parents=True, exist_ok=True)
-    results.write_text(json.dumps(doc))
-    return BoardRun(label, backend, results, log, exit_code=0, measured=len(wanted),
-                    usable=True)
-
-
-def stage3_on(demo, opts, record_name):
-    """Stage 3 of the demo in `demo` on its stage-2 bundles, with the stand-in sensor "fake"
-    (stage3.measure_board replaced by the caller); (ranking folder, record)."""
-    paths = DemoPaths(demo)
-    record = DemoRecord(demo / record_name, opts.as_dict())
-    runs = [BoardRun(label, label.removeprefix("host-"), paths.results(2, label),
-                     paths.log(2, label), exit_code=0, measured=2, usable=True)
-            for label in BOARDS]
-    selected = {label: paths.selected(2) / label for label in BOARDS}
-    ranking = stage3.power_stage(opts, paths, DemoConsole(enabled=False), record,
-                                 PowerDecision("fake", 7), runs, selected, paths.bundle)
-    return ranking, record
-
-
 @pytest.mark.slow
-def test_a_sensor_plugs_into_stage_3(demo, monkeypatch):
-    monkeypatch.setattr(stage3, "measure_board", _fake_power_run)
-    opts = with_overrides(QUICK, power_sensor="fake", power_seconds=7)
-    ranking, record = stage3_on(demo, opts, "stage3-test.json")
+def test_the_stand_in_meter_runs_stage_3_and_fills_the_reports_power_parts(demo):
+    """Stage 3 for real through the harness's own options, with the stand-in meter (the
+    real UM34C reader on an emulated meter): measured rows, the PDP decision, a report whose
+    power columns and Figure 7 are filled and say the watts are a stand-in's."""
+    from matplotlib.image import imread
 
-    rows = json.loads((ranking / "ranking.json").read_text())
-    for label in BOARDS:
-        powered = [r for r in rows if r["device_label"] == label and r["fit_pdp"] is not None]
-        assert len(powered) == QUICK.stage2_top
-        best = verify_bundle(demo / "stage3" / "bundles" / label)
+    index = run_demo(demo, QUICK, show_progress=False, power_sensor="um34c-emulator",
+                     power_seconds=2)
+    steps, record = _steps(demo)
+    assert "STAND-IN" in record["stage3"] and record["stage3"].startswith("stage 3: power")
+    for board in BOARDS:
+        assert not steps[f"power {board}"]["reused"]
+        results = json.loads((demo / "stage3" / "results" / f"{board}.json").read_text())
+        run = results["fer_edge"]
+        assert (run["stage"], run["power_sensor"], run["complete"]) == (
+            "power", "um34c-emulator", True)
+        assert run["power"]["idle"]["samples"] >= 5
+        for bench in results["benchmarks"]:
+            power = bench["extra_info"]["power"]
+            assert power["status"] == "measured" and power["sensor"]["stand_in"] is True
+            assert bench["extra_info"]["energy_mj"] is not None
+
+    rows = json.loads((demo / "stage3" / "ranking" / "ranking.json").read_text())
+    for board in BOARDS:
+        powered = [r for r in rows if r["device_label"] == board and r["fit_pdp"] is not None]
+        assert len(powered) == QUICK.stage2_top and all(r["power_stand_in"] for r in powered)
+        best = verify_bundle(demo / "stage3" / "bundles" / board)
         top = min(powered, key=lambda r: (r["rank_pdp"], r["model_id"]))
         assert [m["id"] for m in best["models"]] == [top["model_id"]]
-    assert record.stage3.startswith("stage 3: power with sensor fake")
+
+    page = index.read_text()
+    assert NO_POWER_NOTE not in page
+    assert "Power from a STAND-IN meter (um34c-emulator)" in page
+    assert "stage 3, Accuracy/PDP" in page  # the final choice is stage 3's
+    figure7 = imread(demo / "report" / "figure7_power_top10.png")
+    assert figure7.shape[0] > 400  # bars drawn (the no-power placeholder is 242 px high)
+
+    run_demo(demo, QUICK, show_progress=False, power_sensor="um34c-emulator", power_seconds=2)
+    steps, _ = _steps(demo)
+    assert all(steps[f"power {board}"]["reused"] for board in BOARDS)

@@ -117,20 +117,30 @@ def test_paper_sizes_with_a_sensor_add_the_power_stage():
 
 
 def test_no_sensor_skips_stage_3_and_says_so():
-    decision = decide_power("none", 180, sensor_table=lambda: pytest.fail("not asked"))
+    decision = decide_power("none", 180)
     assert not decision.runs
     assert decision.suite_args() == []
     assert decision.message().startswith("stage 3 skipped: no power sensor on this machine")
 
 
-def test_a_named_sensor_needs_the_harness_to_have_it():
-    with pytest.raises(UserInputError, match="no power sensors yet"):
-        decide_power("um34c", 180, sensor_table=lambda: None)
-    with pytest.raises(UserInputError, match=r"unknown sensor 'ina219' \(known: um34c, none\)"):
-        decide_power("ina219", 180, sensor_table=lambda: {"um34c": "x:Y"})
-    decision = decide_power("um34c", 60, sensor_table=lambda: {"um34c": "x:Y"})
-    assert decision.runs
-    assert decision.suite_args() == ["--power-sensor", "um34c", "--power-seconds", "60"]
+def test_a_named_sensor_is_checked_against_the_harness_up_front():
+    with pytest.raises(UserInputError, match=r"--power-sensor: ina219: unknown sensor 'ina219' "
+                                             r"\(known: ina3221, none, nvml"):
+        decide_power("ina219", 180)
+    with pytest.raises(UserInputError, match="um34c: needs the meter's serial device"):
+        decide_power("um34c", 180)
+    with pytest.raises(UserInputError, match="unknown option baud"):
+        decide_power("um34c:/dev/rfcomm0,baud=115200", 180)
+    decision = decide_power("um34c:/dev/rfcomm0", 60)
+    assert decision.runs and not decision.stand_in
+    assert decision.suite_args() == ["--power-sensor", "um34c:/dev/rfcomm0",
+                                     "--power-seconds", "60", "--idle-seconds", "60"]
+
+
+def test_the_stand_in_meter_says_it_is_one():
+    decision = decide_power("um34c-emulator", 5)
+    assert decision.runs and decision.stand_in
+    assert "STAND-IN" in decision.message()
 
 
 def test_bad_demo_options_stop_before_anything_runs(monkeypatch, tmp_path, capsys):

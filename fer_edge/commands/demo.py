@@ -47,8 +47,10 @@ def register(app: typer.Typer) -> None:
         seed: Annotated[int | None, typer.Option(
             "--seed", help=f"Search seed (default {D.seed}).")] = None,
         power_sensor: Annotated[str | None, typer.Option(
-            "--power-sensor", help=f"Stage-3 power meter, or none (default {D.power_sensor}): "
-            "without one stage 3 is skipped and the report shows the stage-2 decision.")] = None,
+            "--power-sensor", help="Stage-3 power meter: um34c:/dev/rfcomm0, tegrastats, "
+            "ina3221, nvml, rapl (docs/power.md), the stand-in um34c-emulator (modelled "
+            f"watts), or none (default {D.power_sensor}): without one stage 3 is skipped and "
+            "the report shows the stage-2 decision.")] = None,
         power_seconds: Annotated[int | None, typer.Option(
             "--power-seconds", help="Seconds of idle power per board and of active power per "
             f"model in stage 3 (default {D.power_seconds}, the paper's).")] = None,

@@ -105,13 +105,13 @@ class DemoConsole:
         fitness = sorted({b["fitness"] for b in boards})
         decided = Table(title=f"chosen model per board (by {', '.join(fitness)})")
         decided.add_column("board", no_wrap=True)
-        for col in ("models", "best", "acc %", "lat ms", "acc/ms", "W", "acc/PDP"):
+        for col in ("models", "best", "acc %", "lat ms", "acc/ms", "W", "mJ", "acc/PDP"):
             decided.add_column(col, justify="left" if col == "best" else "right")
         for b in boards:
             decided.add_row(b["device_label"], str(b["models"]), b["model_id"],
                             _num(b["accuracy"]), _num(b["latency_ms"], 3),
                             _num(b["fit_latency"]), _num(b["dynamic_power_w"], 3),
-                            _num(b["fit_pdp"]))
+                            _num(b["energy_mj"], 4), _num(b["fit_pdp"]))
         self.console.print(decided)
         timing = Table(title="time per stage")
         for col in ("stage", "step", "seconds", ""):

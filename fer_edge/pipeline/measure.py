@@ -33,6 +33,7 @@ class BoardRun:
     measured: int = 0
     failed: int = 0
     skipped: int = 0
+    partial: int = 0  # stage 3: power measurements a meter cut short
     usable: bool = False
 
     @property
@@ -47,18 +48,26 @@ class BoardRun:
             parts.append(f"{self.failed} failed")
         if self.skipped:
             parts.append(f"{self.skipped} skipped")
+        if self.partial:
+            parts.append(f"{self.partial} with partial power")
         return ", ".join(parts) + (" (reused)" if self.reused else "")
 
 
 def expected_run_info(opts: DemoOptions, bundle_sha256: str, label: str, backend: str,
                       stage: str) -> dict[str, Any]:
-    """What the harness records of a run made with these settings (results_schema run info)."""
+    """What the harness records of a run made with these settings (results_schema run info);
+    at stage power also the sensor and the durations, so another sensor measures again."""
     from fer_edge_harness.boardstate import cpu_count
 
     # The harness records the thread count it used: all usable CPUs when none is given.
-    return {"bundle_sha256": bundle_sha256, "device_label": label, "stage": stage,
-            "backends": [backend], "rounds": opts.rounds, "warmup_rounds": opts.warmup_rounds,
-            "threads": opts.threads if opts.threads is not None else cpu_count()}
+    expected = {"bundle_sha256": bundle_sha256, "device_label": label, "stage": stage,
+                "backends": [backend], "rounds": opts.rounds,
+                "warmup_rounds": opts.warmup_rounds,
+                "threads": opts.threads if opts.threads is not None else cpu_count()}
+    if stage == "power":
+        expected.update(power_sensor=opts.power_sensor, power_seconds=float(opts.power_seconds),
+                        idle_seconds=float(opts.power_seconds))
+    return expected
 
 
 def _count(run: BoardRun) -> BoardRun:
@@ -74,6 +83,7 @@ def _count(run: BoardRun) -> BoardRun:
     run.measured = len(results.measurements)
     run.failed = len(results.run_info.get("failures") or [])
     run.skipped = len(results.run_info.get("skipped") or [])
+    run.partial = len(results.run_info.get("partial") or [])
     return run
 
 

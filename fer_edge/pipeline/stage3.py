@@ -43,12 +43,14 @@ def power_stage(opts: DemoOptions, paths: DemoPaths, ui: DemoConsole, record: De
     """The ranking folder the report is drawn from: stage 2 and 3 merged (stage-3 measurements
     of a model replace its stage-2 ones, the merge tool's later-file-wins rule), or None when
     stage 3 was skipped and the stage-2 ranking stands."""
-    ui.header("Stage 3: power", f"each board's top {opts.stage2_top} by accuracy/latency, "
-              f"idle then active power ({opts.power_seconds} s each per model); fitness = "
-              "accuracy / (dynamic power x latency), the best per board is chosen.")
+    ui.header("Stage 3: power", f"each board's top {opts.stage2_top} by accuracy/latency: "
+              f"an idle baseline of {opts.power_seconds} s per board, then each model run "
+              f"for {opts.power_seconds} s while the meter samples; fitness = accuracy / "
+              "(dynamic power x latency), the best per board is chosen.")
     record.stage3 = decision.message()
-    if not decision.runs:
+    if not decision.runs or decision.stand_in:
         ui.say(decision.message(), style="bold yellow")
+    if not decision.runs:
         record.save()
         return None
     backends = {r.label: r.backend for r in stage2_runs}

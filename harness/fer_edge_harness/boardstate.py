@@ -1,7 +1,10 @@
-"""What was seen of the board: its hardware (model, CPU, L4T release) and its state around a
-benchmark (governor and clocks per CPU, temperatures, throttling, Jetson power mode).
+"""What was seen of the board: its hardware (model, CPU, L4T release, libedgetpu variant) and
+its state around a benchmark (governor and clocks per CPU and per devfreq device such as a
+Jetson's GPU, whether jetson_clocks pinned them, temperatures, throttling, the Pi's ARM clock,
+Jetson power mode).
 
-Throttling and governors silently change latency (docs/runtimes.md, "Board state"), so every result carries them.
+Throttling, governors and clocks silently change latency (docs/runtimes.md, "Board state";
+docs/boards.md), so every result carries them.
 Every file is read under a root folder and every command goes through a runner, so tests can
 build a Raspberry Pi's or a Jetson's /sys and /proc in a temporary folder. Nothing here fails:
 what cannot be read is left out (None), never guessed.
@@ -47,6 +50,64 @@ def parse_throttled(text):
     occurred = [name for bit, name in sorted(THROTTLE_BITS.items())
                 if value & (1 << (bit + OCCURRED_OFFSET))]
     return {"raw": match.group(1), "now": now, "occurred": occurred}
+
+
+def throttling_between(before, after):
+    """What `vcgencmd get_throttled` says of the time between two states. Bits 16-19 stay set
+    from the first event until reboot, so their value after a run says nothing alone: `new` are
+    the events first seen during the run, `active_after` the conditions still on after it, and
+    `set_before` the sticky ones already set (a repeat of those cannot be seen). None when the
+    board has no vcgencmd."""
+    first = (before or {}).get("throttled")
+    last = (after or {}).get("throttled")
+    if not first or not last:
+        return None
+    return {"new": [name for name in last["occurred"] if name not in first["occurred"]],
+            "active_after": list(last["now"]), "set_before": list(first["occurred"])}
+
+
+def parse_measure_clock(text):
+    """`vcgencmd measure_clock arm` (`frequency(48)=1500398464`, Hz) -> MHz."""
+    match = re.search(r"frequency\(\d+\)=(\d+)", text or "")
+    return int(match.group(1)) / 1e6 if match else None
+
+
+# `jetson_clocks --show` lines, as jetson-stats parses them (jtop/core/jetson_clocks.py).
+_SHOW_CLOCK = re.compile(r"^(GPU|EMC) MinFreq=(\d+) MaxFreq=(\d+) CurrentFreq=(\d+)"
+                         r"(?: FreqOverride=(\d+))?", re.MULTILINE)
+
+
+def parse_jetson_clocks_show(text):
+    """`jetson_clocks --show` (root only) -> {gpu: {min_mhz, max_mhz, cur_mhz}, emc: {...,
+    freq_override}}; EMC (memory) clocks are not in devfreq on JetPack 4, only here."""
+    found = {}
+    for match in _SHOW_CLOCK.finditer(text or ""):
+        entry = dict(zip(("min_mhz", "max_mhz", "cur_mhz"),
+                         (int(match.group(i)) / 1e6 for i in (2, 3, 4))))
+        if match.group(5) is not None:
+            entry["freq_override"] = int(match.group(5))
+        found[match.group(1).lower()] = entry
+    return found or None
+
+
+def clocks_pinned(cpus, gpus):
+    """jetson_clocks' signature (jetson-stats' rule): every CPU and GPU at min = max = current.
+    None when nothing was read."""
+    clocks = list(cpus.values()) + list(gpus)
+    if not clocks or any(c.get("cur_mhz") is None for c in clocks):
+        return None
+    return all(c["min_mhz"] == c["max_mhz"] == c["cur_mhz"] for c in clocks)
+
+
+def parse_dpkg_installed(text):
+    """`dpkg-query -W -f '${Package} ${Version} ${Status}\\n'` lines -> {package: version} of
+    the installed ones."""
+    found = {}
+    for line in (text or "").splitlines():
+        parts = line.split()
+        if len(parts) >= 3 and line.rstrip().endswith("installed") and "not-installed" not in line:
+            found[parts[0]] = parts[1]
+    return found
 
 
 def parse_vcgencmd_temp(text):
@@ -132,6 +193,30 @@ class Board(object):
                 found[name][key] = None if khz is None else khz / 1000.0
         return found
 
+    def devfreq(self):
+        """{device: {governor, cur_mhz, min_mhz, max_mhz}} of /sys/class/devfreq (Hz there):
+        on a Jetson the GPU (57000000.gpu on a Nano, 17000000.ga10b or .gpu on an Orin), whose
+        governor and clock set GPU latency as cpufreq sets the CPU's."""
+        base = self.path("sys", "class", "devfreq")
+        found = {}
+        for name in sorted(_listdir(base)):
+            entry = {"governor": self.read("sys", "class", "devfreq", name, "governor")}
+            for key, file_name in (("cur_mhz", "cur_freq"), ("min_mhz", "min_freq"),
+                                   ("max_mhz", "max_freq")):
+                hz = self.read_number("sys", "class", "devfreq", name, file_name)
+                entry[key] = None if hz is None else hz / 1e6
+            found[name] = entry
+        return found
+
+    def jetson_clocks(self, cpus, devfreq):
+        """Whether jetson_clocks pinned the clocks (read from sysfs, so no root is needed), and
+        the GPU and EMC clocks `jetson_clocks --show` prints where it runs. None off a Jetson."""
+        gpus = [v for k, v in devfreq.items() if "gpu" in k or "ga10b" in k or "gv11b" in k]
+        shown = parse_jetson_clocks_show(self.run(["jetson_clocks", "--show"]))
+        if not gpus and not shown:
+            return None
+        return {"pinned": clocks_pinned(cpus, gpus), "show": shown}
+
     def temperatures(self):
         """[{zone, type, temp_c}] of every thermal zone (millidegrees there)."""
         base = self.path("sys", "class", "thermal")
@@ -146,12 +231,18 @@ class Board(object):
 
     def state(self):
         """The board's state now: what can change between two benchmarks."""
+        cpus = self.cpus()
+        devfreq = self.devfreq()
         return {
             "time_unix_s": round(time.time(), 3),
-            "cpus": self.cpus(),
+            "cpus": cpus,
+            "devfreq": devfreq,
+            "jetson_clocks": self.jetson_clocks(cpus, devfreq),
             "thermal": self.temperatures(),
             "throttled": parse_throttled(self.run(["vcgencmd", "get_throttled"])),
             "vcgencmd_temp_c": parse_vcgencmd_temp(self.run(["vcgencmd", "measure_temp"])),
+            "vcgencmd_arm_mhz": parse_measure_clock(self.run(["vcgencmd", "measure_clock",
+                                                              "arm"])),
             "nvpmodel": parse_nvpmodel(self.run(["nvpmodel", "-q"])),
         }
 
@@ -173,6 +264,10 @@ class Board(object):
             "machine": platform.machine(),
             "system": platform.platform(),
             "l4t": parse_tegra_release(self.read("etc", "nv_tegra_release")),
+            # libedgetpu1-std or -max (faster, hotter): the Edge TPU's clock (coral.ai docs).
+            "libedgetpu": parse_dpkg_installed(self.run(
+                ["dpkg-query", "-W", "-f", "${Package} ${Version} ${Status}\n",
+                 "libedgetpu1-*"])) or None,
         }
 
 

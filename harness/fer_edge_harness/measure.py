@@ -55,10 +55,13 @@ def run_case(session, case, benchmark):
         after = session.board.state()
         with step("accuracy"):
             accuracy = accuracy_percent(backend.predict_batch(images), labels)
+        with step("power"):  # stage power only; a meter fault is recorded, never raised
+            power = session.measure_power(case, backend, prepared)
         hardware = dict(session.hardware, accelerator=backend.accelerator())
         benchmark.extra_info.update(results.build_extra_info(
             settings, case, backend, mean_s, accuracy, int(labels.shape[0]), hardware,
-            before, after, session.bundle_sha256, session.runtime_versions(backend), artifact))
+            before, after, session.bundle_sha256, session.runtime_versions(backend), artifact,
+            power=power))
         session.finished.append(benchmark.stats)
     finally:
         backend.close()

@@ -13,6 +13,12 @@ line before anything is timed (exit status 4, pytest's usage error).
 import pytest
 
 from fer_edge_harness.bundle import BundleError
+from fer_edge_harness.power import (
+    DEFAULT_IDLE_SECONDS,
+    DEFAULT_POWER_SECONDS,
+    PowerStage,
+    power_settings_from_options,
+)
 from fer_edge_harness.session import HarnessSession, case_id
 from fer_edge_harness.settings import (
     DEFAULT_ROUNDS,
@@ -48,6 +54,15 @@ def pytest_addoption(parser):
                     help="OpenVINO device: CPU (default) or MYRIAD (Intel NCS2)")
     group.addoption("--cache-dir", dest="fer_cache_dir", default=None, metavar="DIR",
                     help="where TensorRT engines are cached (default: BUNDLE/engines)")
+    group.addoption("--power-sensor", dest="fer_power_sensor", default=None, metavar="SPEC",
+                    help="stage power: the meter, e.g. um34c:/dev/rfcomm0, tegrastats, ina3221, "
+                    "nvml, rapl, none (default none), or the stand-in um34c-emulator")
+    group.addoption("--power-seconds", dest="fer_power_seconds", default=DEFAULT_POWER_SECONDS,
+                    metavar="S", help="stage power: seconds of sustained inference per model "
+                    "(default {:.0f}, the paper's)".format(DEFAULT_POWER_SECONDS))
+    group.addoption("--idle-seconds", dest="fer_idle_seconds", default=DEFAULT_IDLE_SECONDS,
+                    metavar="S", help="stage power: seconds of idle baseline before the first "
+                    "model (default {:.0f}, the paper's)".format(DEFAULT_IDLE_SECONDS))
 
 
 def pytest_configure(config):
@@ -56,10 +71,20 @@ def pytest_configure(config):
         return
     try:
         settings = settings_from_options(config.getoption)
+        power = power_settings_from_options(config.getoption, settings.stage)
         session = HarnessSession(config, settings)
     except (SettingsError, BundleError) as exc:
         raise pytest.UsageError(str(exc)) from None
+    if power is not None:
+        session.power = PowerStage(power, say=lambda text: _say(config, text))
     config.pluginmanager.register(session, SESSION_PLUGIN)
+
+
+def _say(config, text):
+    """A line on pytest's terminal (long idle phases should not look like a hang)."""
+    reporter = config.pluginmanager.get_plugin("terminalreporter")
+    if reporter is not None:
+        reporter.write_line(text)
 
 
 def pytest_generate_tests(metafunc):

@@ -2,24 +2,33 @@
 assembled in exactly one function here, from the field lists of results_schema.
 """
 
-from fer_edge_harness import results_schema
+from fer_edge_harness import boardstate, results_schema
 
-_POWER_FIELDS = ("idle_power_w", "active_power_w", "power_seconds")
+def energy_mj(dynamic_power_w, latency_ms):
+    """Dynamic energy per inference: W x ms = mJ (the power-delay product of the paper's
+    accuracy/PDP fitness). None when either is unknown. The one place this formula lives."""
+    if dynamic_power_w is None or latency_ms is None:
+        return None
+    return float(dynamic_power_w) * float(latency_ms)
 
 
-def power_fields(power, latency_ms):
-    """The power part of extra_info: null at stage latency (or with no sensor); otherwise
-    dynamic = active - idle and energy per inference = dynamic W x latency ms = mJ."""
+def power_fields(power):
+    """The power part of extra_info from the power stage's record (power.py): null at stage
+    latency, with no sensor, or where the record is partial; otherwise dynamic = active - idle
+    mean watts and energy per inference = dynamic W x the per-inference ms of the same
+    sustained run. The record itself is kept under "power" (samples, spread, board state)."""
+    fields = dict((name, None) for name in results_schema.POWER_EXTRA_INFO)
     if not power:
-        return dict((name, None) for name in ("power_sensor", "dynamic_power_w", "energy_mj")
-                    + _POWER_FIELDS)
-    fields = dict((name, power.get(name)) for name in _POWER_FIELDS)
-    fields["power_sensor"] = power.get("sensor")
+        return fields
+    idle = (power.get("idle") or {}).get("mean_w")
+    active = (power.get("active") or {}).get("mean_w")
     dynamic = None
-    if power.get("active_power_w") is not None and power.get("idle_power_w") is not None:
-        dynamic = power["active_power_w"] - power["idle_power_w"]
-    fields["dynamic_power_w"] = dynamic
-    fields["energy_mj"] = None if dynamic is None else dynamic * latency_ms
+    if power.get("status") == results_schema.POWER_MEASURED and None not in (idle, active):
+        dynamic = active - idle
+    fields.update(power_sensor=(power.get("sensor") or {}).get("spec"), idle_power_w=idle,
+                  active_power_w=active, dynamic_power_w=dynamic,
+                  power_seconds=power.get("loop_seconds"),
+                  energy_mj=energy_mj(dynamic, power.get("latency_ms")), power=power)
     return fields
 
 
@@ -30,9 +39,10 @@ def build_extra_info(settings, case, backend, stats_mean_s, accuracy, n_test, ha
     descriptive ones) for one (model, backend) benchmark.
 
     latency_ms is pytest-benchmark's own mean of the timed rounds, in ms, so it always equals
-    stats.mean x 1000 in the same file.
+    stats.mean x 1000 in the same file. `power` is the power stage's record (None at latency).
     """
     latency_ms = stats_mean_s * 1000.0
+    artifact = backend.loaded_artifact() or artifact  # the file that ran, after any fallback
     info = {
         "model_id": case.model_id,
         "backend": case.backend,
@@ -51,8 +61,10 @@ def build_extra_info(settings, case, backend, stats_mean_s, accuracy, n_test, ha
         "artifact_format": artifact["format"],
         "artifact_sha256": artifact["sha256"],
         "warmup_rounds": settings.warmup_rounds,
+        "backend_details": backend.details(),
+        "throttling_during": boardstate.throttling_between(board_before, board_after),
     }
-    info.update(power_fields(power, latency_ms))
+    info.update(power_fields(power))
     expected = (results_schema.REQUIRED_EXTRA_INFO + results_schema.OPTIONAL_EXTRA_INFO
                 + results_schema.DESCRIPTIVE_EXTRA_INFO)
     missing = [name for name in expected if name not in info]
@@ -61,10 +73,12 @@ def build_extra_info(settings, case, backend, stats_mean_s, accuracy, n_test, ha
     return info
 
 
-def run_info(settings, bundle_sha256, failures, skipped, complete):
+def run_info(settings, bundle_sha256, failures, skipped, complete, power=None):
     """The top-level "fer_edge" record: what ran, what failed and was skipped, and whether the
-    run finished (false in the copies written after each benchmark)."""
-    return {
+    run finished (false in the copies written after each benchmark); at stage power also the
+    sensor, the durations, the idle baseline with its samples and the partial benchmarks
+    (`power`: PowerStage.run_record())."""
+    info = {
         "schema_version": results_schema.RESULTS_SCHEMA_VERSION,
         "bundle_sha256": bundle_sha256,
         "device_label": settings.device_label,
@@ -77,3 +91,6 @@ def run_info(settings, bundle_sha256, failures, skipped, complete):
         "skipped": list(skipped),
         "complete": bool(complete),
     }
+    if power is not None:
+        info.update(power)
+    return info

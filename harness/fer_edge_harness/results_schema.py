@@ -9,16 +9,28 @@ REQUIRED_EXTRA_INFO = (
     "accuracy", "n_test", "latency_ms", "bundle_sha256", "runtime_versions",
 )
 
-# Present in every benchmark's extra_info, null where not measured (power before stage 3).
-OPTIONAL_EXTRA_INFO = (
+# The power fields of extra_info, null where power was not measured (stage latency, no sensor,
+# a partial measurement). "power" is the power stage's whole record: status and reason, the
+# sensor, idle and active summaries (mean, std, samples, rate), the active samples, inferences,
+# the per-inference time of the sustained run and the board state around it.
+POWER_EXTRA_INFO = (
     "power_sensor", "idle_power_w", "active_power_w", "dynamic_power_w", "power_seconds",
-    "energy_mj", "board_state_before", "board_state_after",
+    "energy_mj", "power",
 )
 
+# Present in every benchmark's extra_info, null where not measured (power before stage 3).
+OPTIONAL_EXTRA_INFO = POWER_EXTRA_INFO + ("board_state_before", "board_state_after")
+
 # Written by the harness to say exactly what was timed; readers may ignore them.
-DESCRIPTIVE_EXTRA_INFO = ("artifact_format", "artifact_sha256", "warmup_rounds")
+DESCRIPTIVE_EXTRA_INFO = ("artifact_format", "artifact_sha256", "warmup_rounds",
+                          "backend_details", "throttling_during")
 
 STAGES = ("latency", "power")
+
+# Status of a benchmark's power record (extra_info "power"."status"): watts measured, a meter
+# that failed (the reason is kept, the power fields stay null), or no sensor at all.
+POWER_MEASURED, POWER_PARTIAL, POWER_NOT_MEASURED = "measured", "partial", "not-measured"
+POWER_STATUSES = (POWER_MEASURED, POWER_PARTIAL, POWER_NOT_MEASURED)
 
 # Top-level key the harness adds next to pytest-benchmark's own (failures, skips, run info);
 # `pytest-benchmark compare` ignores keys it does not know.

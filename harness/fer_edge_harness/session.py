@@ -48,6 +48,7 @@ class HarnessSession(object):
         self.failures = []
         self.skipped = []
         self.finished = []  # pytest-benchmark Metadata of every complete benchmark
+        self.power = None  # a power.PowerStage at --stage power (set by the plugin)
         self.writer = None
         self._complete = False
         self._test_set = None
@@ -93,15 +94,20 @@ class HarnessSession(object):
             pytest.skip("{}: {}".format(case.backend, exc))
 
     def artifact(self, case):
-        """{format, path, sha256} of the first usable artifact the backend can run, or a
-        recorded skip saying what the bundle holds instead."""
+        """{format, path, sha256, record, alternatives} of the first usable artifact the
+        backend can run (alternatives: the others it could fall back to), or a recorded skip
+        saying what the bundle holds instead."""
         model = self.model(case.model_id)
         formats = backend_class(case.backend).artifact_formats
+        usable = []
         for fmt in formats:
             path = bundle.artifact_path(self.settings.bundle_dir, model, fmt)
             if path:
-                return {"format": fmt, "path": path,
-                        "sha256": model["artifacts"][fmt]["sha256"]}
+                record = model["artifacts"][fmt]
+                usable.append({"format": fmt, "path": path, "sha256": record["sha256"],
+                               "record": record})
+        if usable:
+            return dict(usable[0], alternatives=usable[1:])
         states = []
         for fmt in formats:
             record = model.get("artifacts", {}).get(fmt) or {}
@@ -118,7 +124,9 @@ class HarnessSession(object):
             threads=settings.threads, input_scale=self.manifest["input"]["scale"],
             input_shape=self.manifest["input"]["shape"], artifact_format=artifact["format"],
             artifact_sha256=artifact["sha256"], model_id=case.model_id,
-            openvino_device=settings.openvino_device, cache_dir=settings.cache_dir)
+            openvino_device=settings.openvino_device, cache_dir=settings.cache_dir,
+            artifact_info=artifact.get("record"), alternatives=artifact.get("alternatives"),
+            hardware=self.hardware)
 
     def runtime_versions(self, backend):
         """The backend's runtime versions and those of the harness's own stack."""
@@ -131,7 +139,20 @@ class HarnessSession(object):
         versions.update(backend.versions())
         return versions
 
+    def measure_power(self, case, backend, prepared):
+        """The case's power record at stage power (a sustained run while the sensor samples),
+        None at stage latency."""
+        if self.power is None:
+            return None
+        return self.power.measure_case(case, backend.infer, prepared, self.board)
+
     # -- pytest hooks ------------------------------------------------------------------------
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_runtestloop(self, session):
+        """At stage power, the idle baseline before the first model is loaded."""
+        if self.power is not None and session.items and not self.config.option.collectonly:
+            self.power.measure_idle(self.board)
 
     def pytest_sessionstart(self, session):
         path = take_over_json_path(self.config)
@@ -162,7 +183,8 @@ class HarnessSession(object):
 
     def pytest_benchmark_update_json(self, config, benchmarks, output_json):
         output_json[RUN_INFO_KEY] = results.run_info(
-            self.settings, self.bundle_sha256, self.failures, self.skipped, self._complete)
+            self.settings, self.bundle_sha256, self.failures, self.skipped, self._complete,
+            power=self.power.run_record() if self.power is not None else None)
 
     def save(self, complete):
         """Rewrite the results file with what has finished (atomically)."""
@@ -178,9 +200,11 @@ class HarnessSession(object):
                      ",".join(s.backends), s.threads, s.rounds, s.warmup_rounds)]
         if self.writer is None:
             lines.append("fer-edge: no --benchmark-json given: results are shown, not saved")
-        if s.stage == "power":
-            lines.append("fer-edge: no power sensor is wired into this harness: "
-                         "power fields stay null")
+        if self.power is not None:
+            p = self.power.settings
+            lines.append("fer-edge: power sensor {}, idle {:.0f} s, then {:.0f} s per model{}"
+                         .format(p.sensor, p.idle_seconds, p.power_seconds,
+                                 "" if p.measures else ": no sensor, power fields stay null"))
         return lines
 
     def pytest_terminal_summary(self, terminalreporter):
@@ -190,6 +214,8 @@ class HarnessSession(object):
         for entry in self.skipped:
             write("fer-edge skipped {} on {}: {}".format(
                 entry.get("model_id", "all models"), entry["backend"], entry["reason"]))
+        for entry in self.power.partial if self.power is not None else ():
+            write("fer-edge power PARTIAL for {model_id} on {backend}: {reason}".format(**entry))
         if self.writer is not None:
             write("fer-edge: {} benchmark(s) written to {}".format(len(self.finished),
                                                                   self.writer.path))

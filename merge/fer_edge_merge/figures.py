@@ -18,7 +18,7 @@ from matplotlib.figure import Figure
 from fer_edge_core.files import write_atomic
 from fer_edge_merge.decision import board_rows, boards, has_power
 from fer_edge_merge.pareto import pareto_front
-from fer_edge_merge.tables import NO_POWER_NOTE
+from fer_edge_merge.tables import NO_POWER_NOTE, stand_in_note
 
 Row = dict[str, Any]
 TOP_POWER = 10  # Figure 7: the top 10 per board by accuracy/latency (the paper's stage 3).
@@ -135,12 +135,15 @@ def figure7_power(rows: Sequence[Row], out_dir: Path) -> FigureFile:
                 ax.text(x, 0, "n/m", ha="center", va="bottom", fontsize=7, rotation=90)
     ax.set_xticks(range(len(labels)), labels, rotation=20, ha="right")
     ax.set_ylabel("dynamic power (W)")
-    ax.set_title("Dynamic power, top models by accuracy/latency (left = rank 1)")
+    stand_in = stand_in_note(rows)
+    ax.set_title("Dynamic power, top models by accuracy/latency (left = rank 1)"
+                 + ("\nSTAND-IN METER: modelled watts" if stand_in else ""))
     ax.grid(axis="y", alpha=0.3)
     _save(fig, out_dir / name)
-    return FigureFile(name, title, "Bars left to right follow the accuracy/latency rank; "
-                      "a model measured without power is marked n/m, a board without a "
-                      "sensor 'no power sensor': no bar is drawn for them.")
+    caption = ("Bars left to right follow the accuracy/latency rank; a model measured without "
+               "power is marked n/m, a board without a sensor 'no power sensor': no bar is "
+               "drawn for them.")
+    return FigureFile(name, title, caption + (" " + stand_in if stand_in else ""))
 
 
 def _pareto_axes(ax: Any, mine: list[Row], cost_key: str, xlabel: str) -> None:

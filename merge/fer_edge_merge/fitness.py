@@ -1,12 +1,18 @@
 """The three fitness functions of the method and the per-board rank: pure arithmetic.
 
-Units are the paper's (README, "Contracts"): accuracy in percent, latency in ms, power in W,
-so its tables can be checked by hand: 96.95 / (0.39 x 0.52) = 478.06 (Coral Dev, Table 4).
+Units are the paper's: accuracy in percent, latency in ms, power in W, so its tables can be
+checked by hand: 96.95 / (0.39 x 0.52) = 478.06 (Coral Dev, Table 4). The energy formula is the
+results contract's (fer_edge_harness.results.energy_mj), imported, never written twice.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+
+from fer_edge_harness.results import energy_mj
+
+__all__ = ["FITNESSES", "FITNESS_TITLES", "competition_ranks", "energy_mj", "fit_accuracy",
+           "fit_latency", "fit_pdp"]
 
 # Fitness names as the command line and ranking columns spell them (rank_<name>, fit_<name>).
 FITNESSES = ("accuracy", "latency", "pdp")
@@ -28,23 +34,17 @@ def fit_latency(accuracy: float, latency_ms: float) -> float:
     return float(accuracy) / float(latency_ms)
 
 
-def fit_pdp(accuracy: float, latency_ms: float, dynamic_power_w: float | None) -> float | None:
-    """Stage 3 fitness: accuracy / (dynamic_power_w x latency_ms), the power-delay product.
+def fit_pdp(accuracy: float, energy_mj: float | None) -> float | None:
+    """Stage 3 fitness: accuracy / PDP, the power-delay product being the dynamic energy per
+    inference in mJ (dynamic W x ms per inference, `fer_edge_harness.results.energy_mj`).
 
     None without a power measurement: no sensor means no stage 3, never an invented watt.
-    A non-positive dynamic power (idle above active, within the meter's noise) has no
-    meaningful PDP either, so it is None too rather than a negative or infinite fitness.
+    A non-positive energy (idle above active, within the meter's noise) has no meaningful
+    PDP either, so it is None too rather than a negative or infinite fitness.
     """
-    if dynamic_power_w is None or dynamic_power_w <= 0:
+    if energy_mj is None or energy_mj <= 0:
         return None
-    return float(accuracy) / (float(dynamic_power_w) * float(latency_ms))
-
-
-def energy_mj(latency_ms: float, dynamic_power_w: float | None) -> float | None:
-    """Dynamic energy per inference: W x ms = mJ (None without power)."""
-    if dynamic_power_w is None:
-        return None
-    return float(dynamic_power_w) * float(latency_ms)
+    return float(accuracy) / float(energy_mj)
 
 
 def competition_ranks(values: Sequence[float | None]) -> list[int | None]:

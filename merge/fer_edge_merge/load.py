@@ -67,6 +67,7 @@ class LoadedResults:
     failures: list[dict[str, Any]] = field(default_factory=list)
     skipped: list[dict[str, Any]] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    partial: list[dict[str, Any]] = field(default_factory=list)  # power measurements cut short
 
 
 def _is_number(value: Any) -> bool:
@@ -210,4 +211,5 @@ def load_results(paths: list[str | Path]) -> LoadedResults:
         failures=[e for f in ordered for e in _board_events(f, "failures")],
         skipped=[e for f in ordered for e in _board_events(f, "skipped")],
         warnings=warnings,
+        partial=[e for f in ordered for e in _board_events(f, "partial")],
     )

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -35,7 +35,7 @@ ROW_FIELDS = (
     "accuracy", "latency_ms", "dynamic_power_w", "energy_mj",
     "fit_accuracy", "fit_latency", "fit_pdp", "rank_accuracy", "rank_latency", "rank_pdp",
     "n_test", "latency_stddev_ms", "power_sensor", "bundle_sha256",
-    "config", "params", "flops", "val_accuracy", "source",
+    "config", "params", "flops", "val_accuracy", "source", "power_status", "power_stand_in",
 )
 
 
@@ -49,8 +49,8 @@ def measurement_row(item: Measurement) -> dict[str, Any]:
     extra = item.extra
     accuracy, latency_ms, power_w = extra["accuracy"], extra["latency_ms"], extra["dynamic_power_w"]
     energy = extra["energy_mj"]
-    if energy is None:
-        energy = fitness.energy_mj(latency_ms, power_w)
+    if energy is None:  # a file that gives dynamic power only (hand-made, or from elsewhere)
+        energy = fitness.energy_mj(power_w, latency_ms)
     stddev_s = item.stats.get("stddev")
     return {
         "device_label": extra["device_label"], "model_id": extra["model_id"],
@@ -60,12 +60,20 @@ def measurement_row(item: Measurement) -> dict[str, Any]:
         "dynamic_power_w": power_w, "energy_mj": energy,
         "fit_accuracy": fitness.fit_accuracy(accuracy),
         "fit_latency": fitness.fit_latency(accuracy, latency_ms),
-        "fit_pdp": fitness.fit_pdp(accuracy, latency_ms, power_w),
+        "fit_pdp": fitness.fit_pdp(accuracy, energy),
         "n_test": extra["n_test"],
         "latency_stddev_ms": stddev_s * 1000.0 if isinstance(stddev_s, int | float) else None,
         "power_sensor": extra["power_sensor"], "bundle_sha256": extra["bundle_sha256"],
-        "source": str(item.source),
+        "source": str(item.source), **_power_origin(extra.get("power")),
     }
+
+
+def _power_origin(power: Any) -> dict[str, Any]:
+    """Whether power was measured, partial or not, and whether a stand-in meter gave it."""
+    if not isinstance(power, dict):
+        return {"power_status": None, "power_stand_in": None}
+    sensor = power.get("sensor") if isinstance(power.get("sensor"), dict) else {}
+    return {"power_status": power.get("status"), "power_stand_in": bool(sensor.get("stand_in"))}
 
 
 def rank_rows(rows: list[dict[str, Any]]) -> None:
@@ -137,12 +145,14 @@ def merge_results(paths: Iterable[str | Path], out_dir: str | Path,
     index = BundleIndex(list(bundles))
     rows = build_ranking(loaded, index, collect)
     out = ensure_dir(out_dir)
-    write_json(out / FAILURES_JSON, {"failures": loaded.failures, "skipped": loaded.skipped})
+    write_json(out / FAILURES_JSON, {"failures": loaded.failures, "skipped": loaded.skipped,
+                                     "partial": loaded.partial})
     write_json(out / MERGE_JSON, {
         "schema_version": MERGE_SCHEMA_VERSION, "created": datetime.now(UTC).isoformat(),
         "sources": _sources(loaded), "bundles": index.bundles,
         "warnings": warnings,
         "power_measured": any(r["dynamic_power_w"] is not None for r in rows),
+        "power_stand_in": any(r["power_stand_in"] for r in rows),
     })
     write_atomic(out / RANKING_CSV, csv_text(ROW_FIELDS, rows))
     write_atomic(out / RANKING_MD, ranking_markdown(rows))
@@ -158,6 +168,7 @@ class MergedRanking:
     info: dict[str, Any]
     failures: list[dict[str, Any]]
     skipped: list[dict[str, Any]]
+    partial: list[dict[str, Any]] = field(default_factory=list)
 
 
 def read_ranking(ranking_dir: str | Path) -> MergedRanking:
@@ -185,4 +196,5 @@ def read_ranking(ranking_dir: str | Path) -> MergedRanking:
             if extra_path.is_file() else {}
     failures = extras[FAILURES_JSON]
     return MergedRanking(directory, rows, extras[MERGE_JSON],
-                         failures.get("failures", []), failures.get("skipped", []))
+                         failures.get("failures", []), failures.get("skipped", []),
+                         failures.get("partial", []))

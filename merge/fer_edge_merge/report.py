@@ -65,6 +65,9 @@ def _body(merged: MergedRanking, main: list, fronts: list) -> str:
     if not decision.has_power(rows):
         out.append(f'<p class="warn">{tables.NO_POWER_NOTE}. The final choice per board is the '
                    "stage-2 decision: the best model by accuracy/latency.</p>")
+    stand_in = tables.stand_in_note(rows)
+    if stand_in:
+        out.append(f'<p class="warn">{html.escape(stand_in)}</p>')
     out.append(html_table(tables.final_choice(rows)))
     out.append(html_table(tables.table2(rows)))
     out.append(html_table(tables.table3(rows)))
@@ -75,8 +78,9 @@ def _body(merged: MergedRanking, main: list, fronts: list) -> str:
                "one).</p>")
     out.append("<h2>Figures</h2>" + "".join(_figure_html(f) for f in main))
     out.append("<h2>Pareto fronts per board</h2>" + "".join(_figure_html(f) for f in fronts))
-    if merged.failures or merged.skipped:
-        out.append(html_table(tables.failures_table(merged.failures, merged.skipped)))
+    if merged.failures or merged.skipped or merged.partial:
+        out.append(html_table(tables.failures_table(merged.failures, merged.skipped,
+                                                    merged.partial)))
     out.append(_sources_html(merged))
     return "\n".join(out)
 

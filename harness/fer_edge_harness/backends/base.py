@@ -17,7 +17,8 @@ class LoadOptions(object):
     """What a backend needs besides the artifact: threads, input scaling and device choices."""
 
     def __init__(self, threads, input_scale, input_shape, artifact_format, artifact_sha256=None,
-                 model_id=None, openvino_device="CPU", cache_dir=None):
+                 model_id=None, openvino_device="CPU", cache_dir=None, artifact_info=None,
+                 alternatives=None, hardware=None):
         self.threads = int(threads)
         self.input_scale = float(input_scale)
         self.input_shape = tuple(int(d) for d in input_shape)  # (H, W, 1)
@@ -26,6 +27,13 @@ class LoadOptions(object):
         self.model_id = model_id
         self.openvino_device = openvino_device
         self.cache_dir = cache_dir
+        # The manifest's record of the artifact (opset, ops on the Edge TPU...), or None.
+        self.artifact_info = artifact_info
+        # Other usable artifacts of the model, [{format, path, sha256, record}], for a backend
+        # that may fall back to one (OpenVINO: the ONNX file when the IR does not load).
+        self.alternatives = list(alternatives or [])
+        # The board's hardware facts (boardstate.Board.hardware()), or None: read when needed.
+        self.hardware = hardware
 
 
 class Backend(object):
@@ -68,6 +76,16 @@ class Backend(object):
 
     def accelerator(self):
         """The accelerator the model runs on (None for the CPU)."""
+        return None
+
+    def details(self):
+        """What this runtime did that a result should say (precision asked for and run, which
+        file or fallback was used, ops on the accelerator...): a JSON-able dict."""
+        return {}
+
+    def loaded_artifact(self):
+        """{format, path, sha256} of the file really loaded when it is not the one handed to
+        load() (a fallback), else None."""
         return None
 
     def close(self):

@@ -1,8 +1,8 @@
 """`keras`: the .keras model through a compiled tf.function (the training framework's reference).
 
 Never `model.predict`: on one image it costs ~50x a tf.function call (batch machinery;
-docs/runtimes.md, pitfall 5). TensorFlow's thread pools can be sized only before its first op, so the thread count
-recorded is the one TensorFlow reports after trying to set it.
+docs/runtimes.md, pitfall 5). TensorFlow's thread pools can be sized only before its first op,
+so the thread count recorded is the one TensorFlow reports after trying to set it.
 """
 
 from fer_edge_harness.backends.base import (

@@ -1,14 +1,17 @@
-"""`tensorrt`: an FP16 engine built on the board from the bundle's ONNX file (Jetson, NVIDIA GPUs).
+"""`tensorrt`: an engine built on the board from the bundle's ONNX file (Jetson, NVIDIA GPUs).
 
 Engines are not portable across TensorRT versions or GPUs, so each is built here and cached
-next to the bundle, keyed by the ONNX file's sha256, the TensorRT version and the GPU. Works
-with TensorRT 8.2 (Jetson Nano, JetPack 4.6: bindings, execute_async_v2) and 8.5+/10 (named
-I/O tensors, set_tensor_address, execute_async_v3).
+next to the bundle under a key of everything it is specific to (tensorrt_engine.engine_facts).
+Works with TensorRT 8.2 (Jetson Nano, JetPack 4.6: bindings, execute_async_v2) and 8.5+/10
+(named I/O tensors, set_tensor_address, execute_async_v3). GPU memory goes through libcudart
+(cuda_memory.py), pinned on the host, freed at close.
 """
 
+import json
 import os
-import re
 
+from fer_edge_harness.atomic import write_atomic
+from fer_edge_harness.backends import tensorrt_engine as engines
 from fer_edge_harness.backends.base import (
     Backend,
     BackendUnavailable,
@@ -16,38 +19,8 @@ from fer_edge_harness.backends.base import (
     module_version,
     short_error,
 )
-from fer_edge_harness.atomic import write_atomic
 from fer_edge_harness.backends.cuda_memory import cuda_memory
-
-WORKSPACE_BYTES = 1 << 28
-
-
-def build_engine(trt, logger, onnx_path, input_shape, fp16):
-    """Serialized engine for the ONNX file with a static batch-1 input, FP16 where asked."""
-    builder = trt.Builder(logger)
-    flag = getattr(trt.NetworkDefinitionCreationFlag, "EXPLICIT_BATCH", None)
-    network = builder.create_network(0 if flag is None else 1 << int(flag))
-    parser = trt.OnnxParser(network, logger)
-    with open(str(onnx_path), "rb") as handle:
-        if not parser.parse(handle.read()):
-            errors = [str(parser.get_error(i)) for i in range(parser.num_errors)]
-            raise RuntimeError("TensorRT could not parse the ONNX file: " + "; ".join(errors))
-    network.get_input(0).shape = [1] + list(input_shape)  # tf2onnx may leave the batch dynamic
-    config = builder.create_builder_config()
-    if hasattr(config, "set_memory_pool_limit"):
-        config.set_memory_pool_limit(trt.MemoryPoolType.WORKSPACE, WORKSPACE_BYTES)
-    else:  # TensorRT 8.2
-        config.max_workspace_size = WORKSPACE_BYTES
-    if fp16:
-        config.set_flag(trt.BuilderFlag.FP16)
-    if hasattr(builder, "build_serialized_network"):
-        data = builder.build_serialized_network(network, config)
-    else:  # TensorRT < 8
-        engine = builder.build_engine(network, config)
-        data = engine.serialize() if engine is not None else None
-    if data is None:
-        raise RuntimeError("TensorRT could not build an engine (see its log above)")
-    return bytes(data)
+from fer_edge_harness.boardstate import Board
 
 
 class TensorrtBackend(Backend):
@@ -69,41 +42,70 @@ class TensorrtBackend(Backend):
         self._logger = trt.Logger(trt.Logger.WARNING)
         self._memory = cuda_memory()
         self._context = None
+        self._engine = None
+        self._buffers = {}
+        self._details = {}
 
     def versions(self):
         versions = {"tensorrt": module_version(self._trt)}
         versions.update(self._memory.versions)
         return versions
 
-    def engine_path(self, options):
-        """Cache file: <cache_dir>/<model>-<onnx sha256>-trt<version>-<gpu>.engine."""
-        gpu = re.sub(r"[^A-Za-z0-9]+", "-", self._memory.device_name()).strip("-")
-        name = "{}-{}-trt{}-{}-{}.engine".format(options.model_id, options.artifact_sha256,
-                                                 self._trt.__version__, gpu, self.precision)
-        return os.path.join(options.cache_dir, name)
+    def details(self):
+        return dict(self._details)
 
-    def _engine_bytes(self, onnx_path, options):
-        builder = self._trt.Builder(self._logger)
-        if not getattr(builder, "platform_has_fast_fp16", True):
-            self.precision = "fp32"
-        path = self.engine_path(options)
-        if os.path.isfile(path):
-            with open(path, "rb") as handle:
-                return handle.read()
-        data = build_engine(self._trt, self._logger, onnx_path, options.input_shape,
-                            self.precision == "fp16")
+    def engine_path(self, options, requested):
+        """The cache file for this ONNX file, TensorRT, GPU and board (written with a .json
+        beside it that lists those facts)."""
+        hardware = options.hardware if options.hardware is not None else Board().hardware()
+        facts = engines.engine_facts(options, self._trt.__version__, self._memory.device_facts(),
+                                     hardware, self._memory.versions, requested)
+        return os.path.join(options.cache_dir, engines.engine_file_name(facts)), facts
+
+    def _build(self, onnx_path, options, path, facts):
+        data = engines.build_engine(self._trt, self._logger, onnx_path, options.input_shape,
+                                    facts["precision"] == "fp16")
         if not os.path.isdir(options.cache_dir):
             os.makedirs(options.cache_dir)
         write_atomic(path, data)
+        write_atomic(path[:-len(".engine")] + ".json",
+                     (json.dumps(facts, indent=1, sort_keys=True) + "\n").encode("utf-8"))
         return data
+
+    def _load_engine(self, onnx_path, options):
+        """The engine from the cache, or built; a cached engine TensorRT cannot deserialize
+        (corrupt, or from another TensorRT) is rebuilt once."""
+        fast_fp16 = getattr(self._trt.Builder(self._logger), "platform_has_fast_fp16", True)
+        requested = "fp16" if fast_fp16 else "fp32"
+        path, facts = self.engine_path(options, requested)
+        runtime = self._trt.Runtime(self._logger)
+        source = "built"
+        if os.path.isfile(path):
+            with open(path, "rb") as handle:
+                engine = runtime.deserialize_cuda_engine(handle.read())
+            source = "cache"
+            if engine is None:
+                source = "rebuilt: the cached engine could not be deserialized"
+                engine = runtime.deserialize_cuda_engine(self._build(onnx_path, options, path,
+                                                                     facts))
+        else:
+            engine = runtime.deserialize_cuda_engine(self._build(onnx_path, options, path, facts))
+        if engine is None:
+            raise RuntimeError("TensorRT could not deserialize the engine it built from {}"
+                               .format(onnx_path))
+        self._details.update(engine_file=os.path.basename(path), engine_source=source,
+                             gpu=self._memory.device_facts(), precision_requested=requested)
+        return engine, requested
 
     def load(self, artifact_path, options):
         trt = self._trt
-        runtime = trt.Runtime(self._logger)
-        self._engine = runtime.deserialize_cuda_engine(self._engine_bytes(artifact_path, options))
+        engines.check_opset(trt.__version__, (options.artifact_info or {}).get("opset"))
+        self._engine, requested = self._load_engine(artifact_path, options)
+        counts = self._layer_precisions()
+        self._details["layer_precisions"] = counts
+        self.precision = engines.precision_label(requested, counts)
         self._context = self._engine.create_execution_context()
         self._scale = options.input_scale
-        self._buffers = {}  # name -> (host array, device allocation, pointer, is_input)
         engine = self._engine
         if hasattr(engine, "num_io_tensors"):
             names = [engine.get_tensor_name(i) for i in range(engine.num_io_tensors)]
@@ -121,25 +123,49 @@ class TensorrtBackend(Backend):
         self._input = [n for n in names if self._buffers[n][3]][0]
         self._output = [n for n in names if not self._buffers[n][3]][0]
 
+    def _layer_precisions(self):
+        """{precision: layers} read from the engine inspector (TensorRT >= 8.2), or None."""
+        inspector_of = getattr(self._engine, "create_engine_inspector", None)
+        formats = getattr(self._trt, "LayerInformationFormat", None)
+        if inspector_of is None or formats is None:
+            return None
+        try:
+            text = inspector_of().get_engine_information(formats.JSON)
+        except Exception:
+            return None
+        return engines.layer_precisions(text)
+
     def _allocate(self, name, shape, trt_dtype, is_input):
         host = self._memory.host(tuple(shape), self._trt.nptype(trt_dtype))
         allocation, pointer = self._memory.device(host.nbytes)
         self._buffers[name] = (host, allocation, pointer, is_input)
 
     def prepare(self, x_uint8):
-        host = self._buffers[self._input][0]
-        prepared = self._memory.host(host.shape, host.dtype)
-        prepared[...] = float_nhwc(x_uint8, self._scale).reshape(host.shape)
-        return prepared
+        """The input in the pinned staging array (one per model: a later prepare() replaces
+        the input an earlier one made, so predict_batch puts the timed input back)."""
+        staging = self._buffers[self._input][0]
+        staging[...] = float_nhwc(x_uint8, self._scale).reshape(staging.shape)
+        return staging
+
+    def predict_batch(self, x_uint8):
+        staging = self._buffers[self._input][0]
+        kept = staging.copy()
+        try:
+            return Backend.predict_batch(self, x_uint8)
+        finally:
+            staging[...] = kept
 
     def infer(self, prepared):
         memory = self._memory
         memory.to_device(self._buffers[self._input][2], prepared)
         if hasattr(self._context, "execute_async_v3"):
-            self._context.execute_async_v3(memory.stream_handle)
+            queued = self._context.execute_async_v3(memory.stream_handle)
         else:
             pointers = [self._buffers[n][2] for n in self._names]
-            self._context.execute_async_v2(pointers, memory.stream_handle)
+            queued = self._context.execute_async_v2(pointers, memory.stream_handle)
+        if not queued:  # the output buffer would still hold the previous result
+            raise RuntimeError("TensorRT could not enqueue the inference (execute_async "
+                               "returned False; see its log above)")
         host = self._buffers[self._output][0]
         memory.to_host(host, self._buffers[self._output][2])
         memory.synchronize()
@@ -152,3 +178,4 @@ class TensorrtBackend(Backend):
         self._context = None
         self._engine = None
         self._buffers = {}
+        self._memory.close()

@@ -1,8 +1,14 @@
 """`tflite` (tflite_fp32) and `tflite-int8` (tflite_int8): the TFLite/LiteRT interpreter on the CPU.
 
-Uses whichever runtime imports first: ai_edge_litert (current), tflite_runtime (older boards;
-Coral's wheels), tf.lite (a full TensorFlow). Threads are always set: LiteRT's default is 1,
-other runtimes' is every core (docs/runtimes.md, pitfall 4).
+Each backend names the TFLite runtimes it may use, most preferred first: on the CPU
+ai_edge_litert (current), tflite_runtime (older boards), tf.lite (a full TensorFlow); the Edge
+TPU backend puts tflite_runtime first (edgetpu.py). Threads are always set: LiteRT's default
+is 1, other runtimes' is every core (docs/runtimes.md, pitfall 4).
+
+tflite_runtime's wheels (2.14, its last release, and every earlier one) are built against
+NumPy 1.x: beside NumPy 2 the interpreter fails at creation with an opaque "SystemError ...
+returned a result with an exception set" (docs/runtimes.md, pitfall 1). That failure is
+reported as what it is.
 """
 
 import numpy as np
@@ -50,23 +56,41 @@ def _from_tensorflow():
                          {"tensorflow": module_version(tf)})
 
 
-_RUNTIMES = (("ai_edge_litert", _from_litert), ("tflite_runtime", _from_tflite_runtime),
-             ("tensorflow", _from_tensorflow))
-_FOUND = []
+_OPENERS = {"ai_edge_litert": _from_litert, "tflite_runtime": _from_tflite_runtime,
+            "tensorflow": _from_tensorflow}
+CPU_ORDER = ("ai_edge_litert", "tflite_runtime", "tensorflow")
+_FOUND = {}  # runtime order -> the TfliteRuntime it gave
 
 
-def tflite_runtime():
-    """The first TFLite runtime that imports (cached); BackendUnavailable naming why none did."""
-    if _FOUND:
-        return _FOUND[0]
+def tflite_runtime(order=CPU_ORDER):
+    """The first runtime of `order` that imports (cached); BackendUnavailable naming why none
+    did."""
+    order = tuple(order)
+    if order in _FOUND:
+        return _FOUND[order]
     problems = []
-    for name, opener in _RUNTIMES:
+    for name in order:
         try:
-            _FOUND.append(opener())
-            return _FOUND[0]
+            _FOUND[order] = _OPENERS[name]()
+            return _FOUND[order]
         except Exception as exc:  # a broken wheel fails in many ways (numpy ABI, missing .so)
             problems.append("{} ({})".format(name, short_error(exc)))
     raise BackendUnavailable("no TFLite runtime importable: " + "; ".join(problems))
+
+
+def numpy_abi_problem(runtime, exc):
+    """A clear RuntimeError when `exc` is a runtime built for NumPy 1.x failing beside NumPy 2
+    (the cause NumPy prints to stderr only), else None."""
+    chain, seen = [], exc
+    while seen is not None and len(chain) < 5:
+        chain.append(seen)
+        seen = seen.__cause__ or seen.__context__
+    if not any(isinstance(e, ImportError) and "numpy" in str(e) for e in chain):
+        return None
+    names = ", ".join("{} {}".format(k, v) for k, v in sorted(runtime.versions.items()))
+    return RuntimeError("{} was built against NumPy 1.x and cannot run with NumPy {} ({}): "
+                        "install numpy<2 beside it (pip install \"./harness[tflite-runtime]\")"
+                        .format(names, np.__version__, short_error(chain[-1])))
 
 
 class TfliteBackend(Backend):
@@ -77,9 +101,11 @@ class TfliteBackend(Backend):
     precision = "fp32"
     artifact_formats = ("tflite_fp32",)
 
+    runtime_order = CPU_ORDER
+
     def __init__(self):
         Backend.__init__(self)
-        self._runtime = tflite_runtime()
+        self._runtime = tflite_runtime(self.runtime_order)
         self._interpreter = None
 
     def versions(self):
@@ -92,10 +118,16 @@ class TfliteBackend(Backend):
     def load(self, artifact_path, options):
         self.threads = options.threads
         self._scale = options.input_scale
-        self._interpreter = self._runtime.Interpreter(
-            model_path=str(artifact_path), num_threads=options.threads,
-            experimental_delegates=self.delegates())
-        self._interpreter.allocate_tensors()
+        try:
+            self._interpreter = self._runtime.Interpreter(
+                model_path=str(artifact_path), num_threads=options.threads,
+                experimental_delegates=self.delegates())
+            self._interpreter.allocate_tensors()
+        except (SystemError, ImportError) as exc:
+            problem = numpy_abi_problem(self._runtime, exc)
+            if problem is None:
+                raise
+            raise problem from exc
         self._input = self._interpreter.get_input_details()[0]
         self._output = self._interpreter.get_output_details()[0]
 

@@ -1,4 +1,12 @@
-"""The `onnx` format: tf2onnx opset 17 with a static batch of 1 (ONNX Runtime, TensorRT)."""
+"""The `onnx` format: tf2onnx at opset 13 with a static batch of 1 (ONNX Runtime, OpenVINO,
+TensorRT).
+
+Opset 13 because the oldest TensorRT a board runs, 8.2 (JetPack 4.6, the Jetson Nano's last),
+reads ONNX opsets up to 13 (https://github.com/onnx/onnx-tensorrt/blob/release/8.2-GA/docs/
+operators.md); ONNX Runtime and OpenVINO read it too, so one file serves every backend. The
+opset is recorded in the manifest, and the tensorrt backend refuses a file newer than its
+TensorRT reads.
+"""
 
 from __future__ import annotations
 
@@ -7,13 +15,13 @@ import io
 
 from fer_edge_search.export.base import ExportContext, Exporter, ExportOutput
 
-OPSET = 17
+OPSET = 13
 INPUT_NAME = "input"
 
 
 class OnnxExporter(Exporter):
-    """tf2onnx keeps the batch dynamic unless told (docs/runtimes.md, pitfall 7): the
-    signature fixes it."""
+    """tf2onnx keeps the batch dynamic unless told (docs/runtimes.md, pitfall 7): the input
+    signature fixes it to 1."""
 
     format = "onnx"
     precision = "fp32"
