@@ -1,14 +1,14 @@
 """`fer-edge demo --quick --baselines`: both Table 4 baselines go into the stage-1 bundle,
-through stage 2 on every board, into each board's stage-3 bundle, through stage 3 (fed by a
-stand-in sensor run, as tests/test_pipeline_demo.py does) and into the report's Table 4."""
+through stage 2 on every board, into each board's stage-3 bundle, through stage 3 (with the
+stand-in meter, as tests/test_pipeline_demo.py runs it) and into the report's Table 4."""
 
 import json
 
 import pytest
 from test_merge_report import _Page
-from test_pipeline_demo import BOARDS, _fake_power_run, demo_cli, stage3_on
+from test_pipeline_demo import BOARDS, demo_cli
 
-from fer_edge.pipeline import QUICK, stage3
+from fer_edge.pipeline import QUICK, run_demo
 from fer_edge.pipeline.options import with_overrides
 from fer_edge_harness.bundle import verify_bundle
 from fer_edge_merge.compare import compare
@@ -16,8 +16,6 @@ from fer_edge_merge.ranking import read_ranking
 from fer_edge_merge.tables import table4
 
 NAMES = ["kandeel2021", "mollahosseini2016"]
-# Stand-in dynamic power (test data: a baseline draws more than a searched model here).
-BASELINE_W, SEARCHED_W = 0.67, 0.52
 
 
 @pytest.fixture(scope="module")
@@ -62,38 +60,24 @@ def test_the_report_has_table_4_for_every_board(demo):
     assert "kandeel2021 val acc" in steps["baselines"]["detail"]
 
 
-def _power_by_kind(opts, bundle, bundle_sha256, backend, label, stage, results, log,
-                   extra_args=()):
-    """The stand-in power run, with a baseline's dynamic power above a searched model's."""
-    run = _fake_power_run(opts, bundle, bundle_sha256, backend, label, stage, results, log,
-                          extra_args)
-    doc = json.loads(results.read_text())
-    for bench in doc["benchmarks"]:
-        extra = bench["extra_info"]
-        watts = BASELINE_W if extra["model_id"] in NAMES else SEARCHED_W
-        extra.update(dynamic_power_w=watts, active_power_w=1.0 + watts,
-                     energy_mj=watts * extra["latency_ms"])
-    results.write_text(json.dumps(doc))
-    return run
-
-
 @pytest.mark.slow
-def test_stage_3_measures_baselines_and_table_4_gives_the_ratios(demo, monkeypatch):
-    monkeypatch.setattr(stage3, "measure_board", _power_by_kind)
-    opts = with_overrides(QUICK, power_sensor="fake", power_seconds=7, baselines=True)
-    ranking, _ = stage3_on(demo, opts, "stage3-baselines.json")
-
-    rows = read_ranking(ranking).rows
+def test_stage_3_measures_baselines_and_table_4_gives_the_ratios(demo):
+    """Stage 3 for real with the stand-in meter: each board's stage-3 bundle holds its best
+    searched model and both baselines, all get (stand-in) watts, only a searched model is
+    chosen, and Table 4's ratios are the compare() of the measured rows."""
+    run_demo(demo, with_overrides(QUICK, baselines=True), show_progress=False,
+             power_sensor="um34c-emulator", power_seconds=2)
+    rows = read_ranking(demo / "stage3" / "ranking").rows
     table = table4(rows)
     for board in BOARDS:
         powered = {r["model_id"]: r for r in rows
                    if r["device_label"] == board and r["fit_pdp"] is not None}
-        assert set(NAMES) <= set(powered)
+        assert set(NAMES) <= set(powered) and len(powered) == QUICK.stage2_top + 2
         final = verify_bundle(demo / "stage3" / "bundles" / board)["models"]
         assert len(final) == 1 and final[0]["id"] not in NAMES  # compared, never chosen
         best = powered[final[0]["id"]]
         for name in NAMES:
             row = next(r for r in table.rows if r[0] == board and r[1] == name)
-            speedup, power, gain = compare(best, powered[name])[1:]
-            assert row[-3:] == [f"{speedup:.2f}", f"{power:.2f}", f"{gain:.2f}"]
-            assert row[-2] == f"{BASELINE_W / SEARCHED_W:.2f}"
+            assert row[4] == f"{powered[name]['dynamic_power_w']:.2f}"
+            assert row[-4:] == [f"{value:.2f}" for value in compare(best, powered[name])]
+    assert any("STAND-IN" in note for note in table.notes)

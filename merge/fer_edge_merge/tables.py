@@ -146,8 +146,8 @@ def _ratio_cells(best: Row | None, baseline: Row) -> list[str]:
 
 def table4(rows: Sequence[Row]) -> Table | None:
     """Per board: each baseline, worst first, then the best searched model (the board's final
-    choice), with accuracy, latency, dynamic power, both fitness values and, on each baseline's
-    row, how the best found compares with it; None without baselines."""
+    choice), with accuracy, latency, dynamic power, energy, both fitness values and, on each
+    baseline's row, how the best found compares with it; None without baselines."""
     table = Table("Table 4: comparison with baseline models",
                   ["Device", "Model", *MEASURE_HEADERS, FITNESS_TITLES["latency"],
                    FITNESS_TITLES["pdp"], *TABLE4_RATIOS], [])
@@ -173,6 +173,7 @@ def table4(rows: Sequence[Row]) -> Table | None:
     table.notes.append(TABLE4_NOTE)
     if not has_power(rows):
         table.notes.append(NO_POWER_NOTE + ": power, Accuracy/PDP and their ratios are empty.")
+    _add_stand_in_note(table, rows)
     return table
 
 
