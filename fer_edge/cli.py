@@ -1,16 +1,27 @@
 """The `fer-edge` command line: one typer app; each command lives in fer_edge/commands/<name>.py.
 
 Heavy libraries (TensorFlow, OpenVINO) are imported inside the commands, so `--help` is instant.
-Bad input anywhere ends as one line naming the file and the problem, exit status 2.
+Bad input anywhere ends as one line naming the file and the problem, exit status 2 (the rule
+for every command is in fer_edge/exits.py and the README).
 """
 
 from __future__ import annotations
 
 import importlib
 import sys
+from typing import Annotated
 
 import typer
 
+from fer_edge.exits import (
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    click_exceptions,
+    fail,
+    is_help_request,
+    usage_problem,
+)
+from fer_edge.native_logs import quiet_native_logs
 from fer_edge_core.errors import UserInputError
 
 app = typer.Typer(
@@ -58,27 +69,40 @@ def missing_component(exc: ModuleNotFoundError) -> str | None:
 
 
 @app.callback()
-def _root() -> None:
+def _root(verbose: Annotated[bool, typer.Option(
+        "--verbose", help="Show TensorFlow's and the runtimes' own log lines (C++ notices, "
+        "absl warnings), left out by default.")] = False) -> None:
     """fer-edge: stage 1 search, bundles, board benchmarks, merge and reports."""
+    if not verbose:
+        quiet_native_logs()  # before any command imports TensorFlow
 
 
 _register_commands()
 
 
 def main() -> None:
-    """Entry point: run the app, turning bad input into one clear line and exit status 2."""
+    """Entry point: run the app; every failure ends by the rule of fer_edge.exits (bad input:
+    one line `error: WHERE: PROBLEM`, exit status 2; never a box or a traceback)."""
     from fer_edge_harness.bundle import BundleError
 
     try:
-        app()
+        status = app(standalone_mode=False)
+    except click_exceptions.UsageError as exc:
+        if is_help_request(exc):  # `fer-edge` or a group alone: its help, as before
+            exc.show()
+            sys.exit(exc.exit_code)
+        fail(usage_problem(exc))
+    except click_exceptions.ClickException as exc:
+        fail(exc.format_message())
+    except typer.Abort:
+        fail("interrupted", EXIT_INTERRUPTED)
     except (UserInputError, BundleError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        sys.exit(2)
+        fail(str(exc))
     except ModuleNotFoundError as exc:
         component = missing_component(exc)
         if component is None:
             raise
         command = " ".join(sys.argv[1:2]) or "this command"
-        print(f"error: fer-edge {command}: needs the {component} component, which is not "
-              f"installed here ({exc.name} is missing)", file=sys.stderr)
-        sys.exit(2)
+        fail(f"fer-edge {command}: needs the {component} component, which is not installed "
+             f"here ({exc.name} is missing)")
+    sys.exit(status if isinstance(status, int) else EXIT_OK)

@@ -58,16 +58,38 @@ def rewrite_manifest(bundle: Path, change) -> dict:
     return manifest
 
 
+def damaged_onnx(data: bytes) -> bytes:
+    """The ONNX file with its graph's bytes zeroed: still a well-formed protobuf with
+    ir_version and graph (the bundle's type check passes), but no runtime can read the graph."""
+    from fer_edge_harness.filetypes import _varint
+
+    out, pos = bytearray(data), 0
+    while pos < len(data):
+        key, pos = _varint(data, pos)
+        if key & 7 == 0:
+            _, pos = _varint(data, pos)
+        elif key & 7 == 2:
+            length, pos = _varint(data, pos)
+            if key >> 3 == 7:
+                out[pos:pos + length] = bytes(length)
+            pos += length
+        else:
+            pos += 8 if key & 7 == 1 else 4
+    return bytes(out)
+
+
 def break_artifact(bundle: Path, model_id: str, fmt: str, keep_bytes: int = 100) -> Path:
-    """Truncate a model's artifact and record the damaged file's hash in the manifest, so the
-    bundle still verifies but the runtime cannot load the file."""
+    """Damage a model's artifact (ONNX: its graph zeroed; other formats: truncated, their
+    identifier kept) and record the damaged file's hash in the manifest, so the bundle still
+    verifies but the runtime cannot load the file."""
     from fer_edge_harness.bundle import file_record
 
     def change(manifest: dict) -> None:
         model = next(m for m in manifest["models"] if m["id"] == model_id)
         record = model["artifacts"][fmt]
         path = Path(bundle) / record["path"]
-        path.write_bytes(path.read_bytes()[:keep_bytes])
+        data = path.read_bytes()
+        path.write_bytes(damaged_onnx(data) if fmt == "onnx" else data[:keep_bytes])
         record.update(file_record(bundle, record["path"]))
 
     rewrite_manifest(bundle, change)

@@ -10,8 +10,10 @@ of each board are made up to be worse under the fitness being checked.
 from __future__ import annotations
 
 import copy
+import io
 import json
 import sys
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -158,8 +160,24 @@ def write_paper_results(folder: Path, stage: str, bundle_sha256: str = "ab" * 32
     return paths
 
 
+def stand_in_artifact(model_id: str, name: str) -> bytes:
+    """Bytes a bundle check takes for a model of the file's format (its identifier: the
+    TFLite FlatBuffer "TFL3", a Keras zip with config.json, an IR <net>), not a real model."""
+    if name.endswith(".tflite"):
+        return b"\x1c\x00\x00\x00TFL3" + model_id.encode()
+    if name.endswith(".keras"):
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w") as archive:
+            archive.writestr("config.json", json.dumps({"name": model_id}))
+        return buffer.getvalue()
+    if name.endswith(".xml"):
+        return f'<?xml version="1.0"?>\n<net name="{model_id}" version="11"></net>\n'.encode()
+    return f"{model_id}/{name}".encode()
+
+
 def write_bundle(folder: Path, configs: dict[str, Any] | None = None) -> Path:
-    """A small valid bundle: dummy artifact bytes (bundle checks only files and hashes)."""
+    """A small valid bundle: stand-in artifact bytes (bundle checks read files, hashes and
+    format identifiers; the merge tests never run a model)."""
     configs = configs if configs is not None else {**CONFIGS, **BASELINES}
     folder.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(0)
@@ -169,7 +187,7 @@ def write_bundle(folder: Path, configs: dict[str, Any] | None = None) -> Path:
     for model_id, config in configs.items():
         (folder / model_id).mkdir()
         for name in ("model.keras", "model.tflite", "model.xml", "model.bin"):
-            (folder / model_id / name).write_bytes(f"{model_id}/{name}".encode())
+            (folder / model_id / name).write_bytes(stand_in_artifact(model_id, name))
         ir = dict(file_record(folder, f"{model_id}/model.xml"), status="built", reason=None)
         ir["weights"] = file_record(folder, f"{model_id}/model.bin")
         models.append({"id": model_id, "config": config, "params": 1000, "flops": 2000,
@@ -190,6 +208,18 @@ def write_bundle(folder: Path, configs: dict[str, Any] | None = None) -> Path:
     manifest["bundle_sha256"] = manifest_hash(manifest)
     (folder / "manifest.json").write_text(json.dumps(manifest, indent=1))
     return folder
+
+
+def stage2_ranking(root: Path) -> tuple[Path, str, list[Path], Path]:
+    """A bundle of the paper's models (ROOT/models/top1000), stage-2 results measured on it
+    (ROOT/results) and their ranking (ROOT/ranking): (bundle, its sha256, results, ranking)."""
+    from fer_edge_merge.ranking import merge_results
+
+    bundle = write_bundle(root / "models" / "top1000")
+    digest = json.loads((bundle / "manifest.json").read_text())["bundle_sha256"]
+    paths = write_paper_results(root / "results", "latency", bundle_sha256=digest)
+    merge_results(paths, root / "ranking", warn=print)
+    return bundle, digest, paths, root / "ranking"
 
 
 def run_cli(monkeypatch: pytest.MonkeyPatch, *args: str) -> int:

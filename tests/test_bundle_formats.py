@@ -429,7 +429,7 @@ def test_a_run_folder_without_a_readable_top_json_is_refused(run_dir, tmp_path):
 
     changed = Path(shutil.copytree(run_dir, tmp_path / "run"))
     (changed / "top.json").write_text("[{not json")
-    with pytest.raises(UserInputError, match=r"top\.json: not valid JSON"):
+    with pytest.raises(UserInputError, match=r"top\.json: not JSON"):
         write_bundle(changed, 1, tmp_path / "b1")
     (changed / "top.json").unlink()
     with pytest.raises(UserInputError, match=r"top\.json: missing"):

@@ -137,7 +137,7 @@ def test_lambda_model_is_refused(tmp_path, monkeypatch, capsys):
         main()
     assert exit_info.value.code == 2
     err = capsys.readouterr().err
-    assert err.startswith(f"error: {path}: cannot be loaded in Keras safe mode")
+    assert err.startswith(f"error: {path}: Keras ") and "cannot load it (in safe mode" in err
     assert not (tmp_path / "o").exists() and not (tmp_path / "out").exists()
 
 

@@ -73,6 +73,14 @@ def _bad_ckplus_label_value(tmp: Path) -> tuple[str, str, str]:
     return f"ck+:{root}", str(next((root / "Emotion").rglob("*.txt"))), "1-7"
 
 
+def _bad_ckplus_label_nan(tmp: Path) -> tuple[str, str, str]:
+    """Issue 9: a label file holding nan or inf ended in a ValueError/OverflowError traceback."""
+    root = make_ckplus(tmp / "ck", [(5, 1, 3, 2)])
+    label = next((root / "Emotion").rglob("*.txt"))
+    label.write_text("   nan\n")
+    return f"ck+:{root}", str(label), "whole number 1-7, got 'nan'"
+
+
 def _bad_ckplus_missing_frames(tmp: Path) -> tuple[str, str, str]:
     root = make_ckplus(tmp / "ck", [(5, 1, 3, 2)])
     for frame in (root / "cohn-kanade-images/S005/001").iterdir():
@@ -125,9 +133,9 @@ def _unknown_prefix(tmp: Path) -> tuple[str, str, str]:
 
 
 BAD_INPUTS = [_bad_ckplus_without_labels, _bad_ckplus_no_labelled_sequence,
-              _bad_ckplus_label_value, _bad_ckplus_missing_frames, _bad_csv_columns,
-              _bad_csv_pixels, _bad_csv_emotion, _bad_image, _too_few_images, _missing_path,
-              _missing_csv, _unknown_prefix]
+              _bad_ckplus_label_value, _bad_ckplus_label_nan, _bad_ckplus_missing_frames,
+              _bad_csv_columns, _bad_csv_pixels, _bad_csv_emotion, _bad_image, _too_few_images,
+              _missing_path, _missing_csv, _unknown_prefix]
 
 
 @pytest.mark.parametrize("make", BAD_INPUTS, ids=lambda f: f.__name__.strip("_"))

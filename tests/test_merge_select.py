@@ -1,24 +1,19 @@
 """Selection: per-board next-stage bundles, verified, recording their parent and the ranking."""
 
-import json
 
 import pytest
-from merge_factory import STAGE2, run_cli, write_bundle, write_paper_results
+from merge_factory import STAGE2, run_cli, stage2_ranking, write_bundle
 
 from fer_edge_core.errors import UserInputError
 from fer_edge_harness.bundle import BundleError, verify_bundle
-from fer_edge_merge.ranking import merge_results
 from fer_edge_merge.select import select_models
 
 
 @pytest.fixture
 def stage2(tmp_path):
     """A bundle of the paper's models and a stage-2 ranking measured on it."""
-    bundle = write_bundle(tmp_path / "models" / "top1000")
-    digest = json.loads((bundle / "manifest.json").read_text())["bundle_sha256"]
-    paths = write_paper_results(tmp_path / "results", "latency", bundle_sha256=digest)
-    merge_results(paths, tmp_path / "ranking", warn=print)
-    return bundle, digest, tmp_path / "ranking"
+    bundle, digest, _, ranking = stage2_ranking(tmp_path)
+    return bundle, digest, ranking
 
 
 def test_select_writes_verified_bundles_with_parent(stage2, tmp_path):

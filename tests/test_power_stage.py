@@ -26,7 +26,8 @@ FER_EDGE = str(sys.executable).rsplit("/", 1)[0] + "/fer-edge"
 
 
 class LoadFollowingPower:
-    """A meter's view of a board: BUSY_W while inferences ran in the last 50 ms, else IDLE_W."""
+    """A meter's view of a board: BUSY_W while inferences ran in the last 200 ms, else IDLE_W
+    (200 ms: a loaded CI machine can stall the 1 ms loop for tens of milliseconds)."""
 
     def __init__(self):
         self.last_inference = float("-inf")
@@ -37,7 +38,7 @@ class LoadFollowingPower:
         return prepared
 
     def __call__(self):
-        return BUSY_W if time.monotonic() - self.last_inference < 0.05 else IDLE_W
+        return BUSY_W if time.monotonic() - self.last_inference < 0.2 else IDLE_W
 
     def describe(self):
         return {"model": "test"}
@@ -77,7 +78,7 @@ def test_dynamic_power_and_energy_follow_from_the_samples_and_the_runs_latency(b
     assert set(idle_watts) == {IDLE_W}
     # At most the first request of the run can land before the first inference finished.
     assert active_watts.count(BUSY_W) >= len(active_watts) - 1
-    assert idle["samples"] == len(idle_watts) >= 20 and active["samples"] >= 20
+    assert idle["samples"] == len(idle_watts) >= 10 and active["samples"] >= 10
     assert active["std_w"] == pytest.approx(statistics.stdev(active_watts))
     assert active["rate_hz"] == pytest.approx(active["samples"] / active["seconds"])
     # The latency in the PDP is the sustained run's own: its duration over its inferences.
@@ -89,7 +90,7 @@ def test_dynamic_power_and_energy_follow_from_the_samples_and_the_runs_latency(b
     dynamic = statistics.fmean(active_watts) - statistics.fmean(idle_watts)
     assert fields["dynamic_power_w"] == pytest.approx(dynamic) == pytest.approx(BUSY_W - IDLE_W)
     assert fields["energy_mj"] == pytest.approx(dynamic * record["latency_ms"])
-    assert fields["power_seconds"] == pytest.approx(0.6, abs=0.05)
+    assert fields["power_seconds"] == pytest.approx(0.6, abs=0.15)
     assert fields["power_sensor"].startswith("um34c:/dev/pts/")
     assert record["board_state_before"] and record["board_state_after"]
 

@@ -93,6 +93,13 @@ BAD_SPACES = [
     ({"dropout2": {"min": 0.1, "max": 1.0, "step": 0.1}}, "dropout2: dropout must lie in [0, 1)"),
     ({"kernels": [{"min": 4, "max": 8}] * 4}, "kernels[0]: needs an object with min, max"),
     ({"fc1": {"min": 1.5, "max": 3, "step": 1}}, "fc1: min, max and step must be integers"),
+    # Issue 9: sizes without limits (on main these hung `fer-edge space` listing 10**12 or
+    # 10**299 values, or trained a 10**12-wide layer).
+    ({"fc1": {"min": 100, "max": 10**12, "step": 5}}, "fc1: widths must be <= 4096"),
+    ({"dropout1": {"min": 0.1, "max": 0.3, "step": 1e-300}},
+     "dropout1: 0.1..0.3 step 1e-300 has more than 10,000 values"),
+    ({"dropout2": {"min": 0.1, "max": 0.3, "step": float("nan")}},
+     "dropout2: min, max and step must be numbers"),
 ]
 
 

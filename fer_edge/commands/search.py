@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -59,9 +58,8 @@ def register(app: typer.Typer) -> None:
         """Stage 1: Hyperopt TPE search over the space, fitness = validation accuracy.
 
         Each finished trial is saved before the next starts (OUT/trials/<id>/model.keras and
-        result.json, OUT/trials.pkl); running the same command again resumes. Writes
+        result.json); running the same command again resumes from them. Writes
         OUT/run.json, OUT/top.json and OUT/top.csv (ranked best first)."""
-        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
         from fer_edge_search.datasets.base import SplitSpec
         from fer_edge_search.runner import run_search
 

@@ -7,7 +7,6 @@ earlier run already finished, and tells the user what is happening and where the
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any
 
@@ -57,7 +56,6 @@ def run_demo(out_dir: str | Path, options: DemoOptions | None = None, *,
     """
     from fer_edge_search.export.registry import plan_formats
 
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     opts = check_options(with_overrides(options or DemoOptions(), **overrides))
     decision = decide_power(opts.power_sensor, opts.power_seconds)  # refuse bad input first
     paths = DemoPaths(Path(out_dir))

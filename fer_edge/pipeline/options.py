@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from fer_edge_core.errors import UserInputError
+from fer_edge_core.limits import check_count
 
 # The backends a plain x86-64 host has (docs/runtimes.md, "Backends"): LiteRT fp32 and int8, ONNX
 # Runtime, OpenVINO on the CPU, Keras as the training framework's reference.
@@ -74,15 +75,20 @@ def parse_backend_list(text: str) -> tuple[str, ...]:
 
 def check_options(options: DemoOptions) -> DemoOptions:
     """Refuse sizes the method cannot honour, naming the option, before anything runs."""
+    from fer_edge_core.limits import MAX_EPOCHS, MAX_POWER_SECONDS, MAX_TRIALS
     from fer_edge_harness.backends import BACKENDS
+    from fer_edge_harness.boardstate import cpu_count
+    from fer_edge_harness.settings import MAX_ROUNDS, MAX_WARMUP_ROUNDS
 
+    most = {"trials": MAX_TRIALS, "epochs": MAX_EPOCHS, "stage1_top": MAX_TRIALS,
+            "stage2_top": MAX_TRIALS, "rounds": MAX_ROUNDS, "warmup_rounds": MAX_WARMUP_ROUNDS,
+            "power_seconds": MAX_POWER_SECONDS}
     for name, least in (("trials", 1), ("epochs", 1), ("stage1_top", 1), ("stage2_top", 1),
                         ("rounds", 1), ("warmup_rounds", 0), ("power_seconds", 1)):
-        value = getattr(options, name)
-        if value < least:
-            raise UserInputError(_flag(name), f"must be at least {least}, got {value}")
-    if options.threads is not None and options.threads < 1:
-        raise UserInputError("--threads", f"must be at least 1, got {options.threads}")
+        check_count(_flag(name), getattr(options, name), least, most[name])
+    if options.threads is not None:
+        check_count("--threads", options.threads, 1, cpu_count(),
+                    " (the CPUs this process may use)")
     if options.stage1_top > options.trials:
         raise UserInputError("--stage1-top", f"{options.stage1_top} is more than the "
                              f"{options.trials} trials stage 1 runs (--trials)")

@@ -14,13 +14,13 @@ from fer_edge_core.errors import UserInputError
 
 def finished_trials(run_dir: Path) -> int:
     """Trials an earlier run already finished in `run_dir` (0 for a new folder)."""
-    from fer_edge_search.trial_store import RunStore, done_tids
+    from fer_edge_search.trial_store import RunStore
 
     store = RunStore(run_dir)
     if not store.run_json.is_file():
         return 0
     try:
-        return len(done_tids(store.load_trials()))
+        return sum(1 for record in store.load_records() if record["status"] == "ok")
     except UserInputError:
         return 0  # run_search says what is wrong with the folder
 

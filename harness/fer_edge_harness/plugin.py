@@ -12,7 +12,9 @@ line before anything is timed (exit status 4, pytest's usage error).
 
 import pytest
 
+from fer_edge_harness import lifeline
 from fer_edge_harness.bundle import BundleError
+from fer_edge_harness.confine import within
 from fer_edge_harness.power import (
     DEFAULT_IDLE_SECONDS,
     DEFAULT_POWER_SECONDS,
@@ -71,6 +73,7 @@ def pytest_configure(config):
         return
     try:
         settings = settings_from_options(config.getoption)
+        _refuse_json_in_bundle(config, settings.bundle_dir)
         power = power_settings_from_options(config.getoption, settings.stage)
         session = HarnessSession(config, settings)
     except (SettingsError, BundleError) as exc:
@@ -78,6 +81,17 @@ def pytest_configure(config):
     if power is not None:
         session.power = PowerStage(power, say=lambda text: _say(config, text))
     config.pluginmanager.register(session, SESSION_PLUGIN)
+    lifeline.watch_parent()  # the run ends, saved and marked, when its starter dies
+
+
+def _refuse_json_in_bundle(config, bundle_dir):
+    """The results file must not land in the bundle it measures (it could replace the
+    manifest). pytest-benchmark 3.x has opened (truncated) the file by now; 5.x has not."""
+    target = config.getoption("benchmark_json", None)
+    path = getattr(target, "name", target)
+    if path and bundle_dir and within(bundle_dir, str(path)):
+        raise SettingsError("--benchmark-json", "{} lies inside the bundle {}: write results "
+                            "outside it".format(path, bundle_dir))
 
 
 def _say(config, text):

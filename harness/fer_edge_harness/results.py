@@ -73,11 +73,12 @@ def build_extra_info(settings, case, backend, stats_mean_s, accuracy, n_test, ha
     return info
 
 
-def run_info(settings, bundle_sha256, failures, skipped, complete, power=None):
-    """The top-level "fer_edge" record: what ran, what failed and was skipped, and whether the
-    run finished (false in the copies written after each benchmark); at stage power also the
-    sensor, the durations, the idle baseline with its samples and the partial benchmarks
-    (`power`: PowerStage.run_record())."""
+def run_info(settings, bundle_sha256, failures, skipped, complete, power=None, interrupted=None):
+    """The top-level "fer_edge" record: what ran, what failed and was skipped, whether the run
+    finished (false in the copies written after each benchmark) and, when it was cut short, why
+    (`interrupted`: Ctrl-C, SIGTERM, the process that started it died; else null); at stage
+    power also the sensor, the durations, the idle baseline with its samples and the partial
+    benchmarks (`power`: PowerStage.run_record())."""
     info = {
         "schema_version": results_schema.RESULTS_SCHEMA_VERSION,
         "bundle_sha256": bundle_sha256,
@@ -90,7 +91,20 @@ def run_info(settings, bundle_sha256, failures, skipped, complete, power=None):
         "failures": list(failures),
         "skipped": list(skipped),
         "complete": bool(complete),
+        "interrupted": interrupted,
     }
     if power is not None:
         info.update(power)
     return info
+
+
+def nothing_measured(skipped):
+    """Why a run measured nothing, from its skips: each backend's first reason."""
+    reasons = []
+    for entry in skipped:
+        text = "{}: {}".format(entry.get("backend"), entry.get("reason"))
+        if not any(r.startswith("{}: ".format(entry.get("backend"))) for r in reasons):
+            reasons.append(text)
+    if not reasons:
+        return "no case ran"
+    return "every case was skipped ({})".format("; ".join(reasons))

@@ -1,7 +1,9 @@
 """Run the board suite from Python: `python -m pytest <suite> --bundle ...` in a child process.
 
 A child process, because the runtimes keep process-wide state (TensorFlow's thread pools are
-fixed at its first op) and the caller may already hold some of them.
+fixed at its first op) and the caller may already hold some of them. The child does not outlive
+the caller: killed, even with SIGKILL, the caller takes the run down with it, and the results
+file says the run was interrupted (fer_edge_harness.lifeline).
 """
 
 import os
@@ -9,6 +11,7 @@ import subprocess
 import sys
 
 import fer_edge_harness.suite
+from fer_edge_harness import lifeline
 
 SUITE_DIR = os.path.dirname(os.path.abspath(fer_edge_harness.suite.__file__))
 
@@ -41,6 +44,13 @@ def run_benchmarks(bundle_dir, backends, device_label, stage, json_out, threads=
     argv = suite_command(os.path.abspath(str(bundle_dir)), backends, device_label, stage,
                          json_out, threads, rounds, warmup_rounds, models, extra_args)
     if log_path is None:
-        return subprocess.call(argv)
+        return call_tied(argv)
     with open(str(log_path), "w") as log:
-        return subprocess.call(argv, stdout=log, stderr=subprocess.STDOUT)
+        return call_tied(argv, stdout=log, stderr=subprocess.STDOUT)
+
+
+def call_tied(argv, **kwargs):
+    """subprocess.call with the child's life tied to this process's (lifeline.py)."""
+    if os.name == "posix":
+        kwargs["preexec_fn"] = lifeline.child_preexec()
+    return subprocess.call(argv, env=lifeline.child_environment(), **kwargs)

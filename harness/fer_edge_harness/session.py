@@ -10,15 +10,17 @@ import numpy as np
 import pytest
 
 import fer_edge_harness
-from fer_edge_harness import bundle, results
+from fer_edge_harness import bundle, lifeline, results
 from fer_edge_harness.backends import BackendUnavailable, backend_class, create_backend
 from fer_edge_harness.backends.base import LoadOptions, module_version
 from fer_edge_harness.boardstate import Board
 from fer_edge_harness.jsonout import JsonWriter, take_over_json_path
 from fer_edge_harness.results_schema import RUN_INFO_KEY
 from fer_edge_harness.settings import SettingsError
+from fer_edge_harness.testset import load_test_set
 
 Case = collections.namedtuple("Case", "model_id backend")
+NOTHING_MEASURED = 5  # pytest's ExitCode.NO_TESTS_COLLECTED: the run measured nothing
 
 
 def case_id(case):
@@ -51,6 +53,7 @@ class HarnessSession(object):
         self.power = None  # a power.PowerStage at --stage power (set by the plugin)
         self.writer = None
         self._complete = False
+        self._interrupted = None
         self._test_set = None
         self._check_models()
 
@@ -74,8 +77,7 @@ class HarnessSession(object):
         """(images uint8 (N, H, W), labels int64 (N,)) of the bundle, loaded once."""
         if self._test_set is None:
             path = os.path.join(self.settings.bundle_dir, self.manifest["test_set"]["path"])
-            with np.load(path) as data:
-                self._test_set = (data["images"], data["labels"])
+            self._test_set = load_test_set(path)  # checked by verify_bundle already
         return self._test_set
 
     def record_skip(self, backend, reason, model_id=None):
@@ -178,13 +180,20 @@ class HarnessSession(object):
         self.save(complete=False)
 
     def pytest_sessionfinish(self, session, exitstatus):
-        # Interrupted (Ctrl-C, exit status 2): what finished is kept, marked incomplete.
-        self.save(complete=int(exitstatus) != 2)
+        # Interrupted (Ctrl-C, SIGTERM, the starter's death: exit status 2): what finished is
+        # kept, marked incomplete, with the reason.
+        self._interrupted = lifeline.interruption(exitstatus)
+        self.save(complete=self._interrupted is None)
+        if int(exitstatus) == 0 and not self.finished:
+            # Every case skipped: pytest would say 0, but a board run that measured nothing
+            # has failed; 5 is pytest's own "nothing ran" status.
+            session.exitstatus = NOTHING_MEASURED
 
     def pytest_benchmark_update_json(self, config, benchmarks, output_json):
         output_json[RUN_INFO_KEY] = results.run_info(
             self.settings, self.bundle_sha256, self.failures, self.skipped, self._complete,
-            power=self.power.run_record() if self.power is not None else None)
+            power=self.power.run_record() if self.power is not None else None,
+            interrupted=self._interrupted)
 
     def save(self, complete):
         """Rewrite the results file with what has finished (atomically)."""
@@ -219,6 +228,8 @@ class HarnessSession(object):
         if self.writer is not None:
             write("fer-edge: {} benchmark(s) written to {}".format(len(self.finished),
                                                                   self.writer.path))
+        if not self.finished and not self.failures:
+            write("fer-edge: nothing was measured: " + results.nothing_measured(self.skipped))
 
 
 def _case_of(item):

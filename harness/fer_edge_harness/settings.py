@@ -8,6 +8,12 @@ from fer_edge_harness.results_schema import STAGES
 
 DEFAULT_ROUNDS = 40  # the paper's 40 timed runs per model (section 4.2)
 DEFAULT_WARMUP_ROUNDS = 10
+# Bounds checked before anything runs. Every timed round's duration is kept in the results file
+# (pytest-benchmark's stats.data), so rounds are bounded by what a file and a day hold; more
+# threads than the CPUs this process may use only time the scheduler (and a runtime asked for
+# 100000 threads crashes the process).
+MAX_ROUNDS = 100000
+MAX_WARMUP_ROUNDS = 100000
 
 
 class SettingsError(ValueError):
@@ -37,25 +43,49 @@ class RunSettings(object):
         self.cache_dir = cache_dir or os.path.join(self.bundle_dir, "engines")
 
 
-def _positive(option, value, minimum):
+def whole_number(option, value, minimum, maximum, why=""):
+    """`value` as an int within [minimum, maximum], or a SettingsError naming the option."""
     try:
         number = int(value)
     except (TypeError, ValueError):
         raise SettingsError(option, "{!r} is not a whole number".format(value)) from None
     if number < minimum:
         raise SettingsError(option, "must be at least {}, got {}".format(minimum, number))
+    if number > maximum:
+        raise SettingsError(option, "must be at most {}{}, got {}".format(maximum, why, number))
     return number
 
 
-def _id_list(text):
-    return [part.strip() for part in str(text).split(",") if part.strip()] if text else None
+def check_counts(threads, rounds, warmup_rounds):
+    """(threads or None, rounds, warm-up rounds) within what this machine can run."""
+    usable = cpu_count()
+    if threads is not None:
+        threads = whole_number("--threads", threads, 1, usable,
+                               " (the CPUs this process may use)")
+    return (threads,
+            whole_number("--rounds", rounds, 1, MAX_ROUNDS, " (each round is kept in the "
+                         "results file)"),
+            whole_number("--warmup-rounds", warmup_rounds, 0, MAX_WARMUP_ROUNDS))
+
+
+def id_list(option, text):
+    """`a,b` -> ["a", "b"] (None when not given); a name given twice is refused."""
+    if not text:
+        return None
+    names = [part.strip() for part in str(text).split(",") if part.strip()]
+    twice = sorted(set(name for name in names if names.count(name) > 1))
+    if twice:
+        raise SettingsError(option, "{} given more than once".format(", ".join(twice)))
+    if not names:
+        raise SettingsError(option, "names no model")
+    return names
 
 
 def settings_from_options(get):
     """RunSettings from pytest's `config.getoption`; SettingsError naming the bad option."""
     if not get("fer_bundle"):
         raise SettingsError("--bundle", "required: the bundle folder to benchmark")
-    if not get("fer_device_label"):
+    if not str(get("fer_device_label") or "").strip():
         raise SettingsError("--device-label", "required: what you call this board "
                             "(e.g. jetson-nano-5w)")
     try:
@@ -64,12 +94,10 @@ def settings_from_options(get):
         raise SettingsError("--backend", str(exc)) from None
     if get("fer_stage") not in STAGES:
         raise SettingsError("--stage", "must be one of {}".format(", ".join(STAGES)))
-    threads = get("fer_threads")
+    threads, rounds, warmup_rounds = check_counts(
+        get("fer_threads"), get("fer_rounds"), get("fer_warmup_rounds"))
     return RunSettings(
         bundle_dir=get("fer_bundle"), backends=backends, device_label=get("fer_device_label"),
-        stage=get("fer_stage"),
-        threads=None if threads is None else _positive("--threads", threads, 1),
-        rounds=_positive("--rounds", get("fer_rounds"), 1),
-        warmup_rounds=_positive("--warmup-rounds", get("fer_warmup_rounds"), 0),
-        models=_id_list(get("fer_models")), openvino_device=get("fer_openvino_device"),
-        cache_dir=get("fer_cache_dir"))
+        stage=get("fer_stage"), threads=threads, rounds=rounds, warmup_rounds=warmup_rounds,
+        models=id_list("--models", get("fer_models")),
+        openvino_device=get("fer_openvino_device"), cache_dir=get("fer_cache_dir"))

@@ -11,19 +11,19 @@ because it is when the board wrote the measurement: `merge results/*.json` sorts
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from fer_edge_core.errors import UserInputError
+from fer_edge_core.jsonfile import read_json_file, validate
 from fer_edge_harness.results_schema import (
     OPTIONAL_EXTRA_INFO,
-    REQUIRED_EXTRA_INFO,
     RESULTS_SCHEMA_VERSION,
     RUN_INFO_KEY,
 )
+from fer_edge_merge.schemas import ResultsDocument
 
 # pytest-benchmark's own top-level keys (its JSON since 3.x).
 PYTEST_BENCHMARK_KEYS = ("machine_info", "commit_info", "benchmarks", "datetime", "version")
@@ -40,6 +40,7 @@ class Measurement:
     name: str
     extra: dict[str, Any]
     stats: dict[str, Any]
+    partial_run: bool = False  # from a run cut short (its file's fer_edge.complete is false)
 
     @property
     def key(self) -> MeasurementKey:
@@ -57,6 +58,12 @@ class ResultsFile:
     run_info: dict[str, Any]
     machine_info: dict[str, Any]
 
+    @property
+    def partial_run(self) -> bool:
+        """The harness said this run did not finish (killed or interrupted): what it holds
+        was measured, but models it was to measure may be missing."""
+        return self.run_info.get("complete") is False
+
 
 @dataclass
 class LoadedResults:
@@ -70,33 +77,12 @@ class LoadedResults:
     partial: list[dict[str, Any]] = field(default_factory=list)  # power measurements cut short
 
 
-def _is_number(value: Any) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool)
-
-
-def _parse_json(path: Path) -> dict[str, Any]:
-    """The file's top-level JSON object, or a UserInputError saying why it is not one."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise UserInputError(path, "no such file") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise UserInputError(path, f"cannot read it ({exc})") from None
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise UserInputError(path, f"not JSON ({exc}): expected a --benchmark-json file") from None
-    if not isinstance(data, dict):
-        raise UserInputError(path, "not a pytest-benchmark JSON object")
-    return data
-
-
-def _parse_datetime(path: Path, value: Any) -> datetime:
+def _parse_datetime(path: Path, value: str) -> datetime:
     """pytest-benchmark writes ISO 8601; a naive time is taken as UTC so all compare."""
     try:
-        written = datetime.fromisoformat(str(value))
+        written = datetime.fromisoformat(value)
     except ValueError:
-        raise UserInputError(path, f"field 'datetime' is not an ISO 8601 time: {value!r}") from None
+        raise UserInputError(path, f"datetime: not an ISO 8601 time: {value!r}") from None
     return written if written.tzinfo else written.replace(tzinfo=UTC)
 
 
@@ -106,8 +92,6 @@ def upgrade_run_info(path: Path, data: dict[str, Any]) -> dict[str, Any]:
     The one place older result schemas would be brought up to date; a newer one is refused.
     """
     run_info = data.get(RUN_INFO_KEY) or {}
-    if not isinstance(run_info, dict):
-        raise UserInputError(path, f"field {RUN_INFO_KEY!r} must be an object")
     version = run_info.get("schema_version", RESULTS_SCHEMA_VERSION)
     if version != RESULTS_SCHEMA_VERSION:
         raise UserInputError(path, f"{RUN_INFO_KEY}.schema_version {version!r} is not supported "
@@ -115,61 +99,41 @@ def upgrade_run_info(path: Path, data: dict[str, Any]) -> dict[str, Any]:
     return run_info
 
 
-def _check_extra(path: Path, name: str, extra: Any) -> dict[str, Any]:
-    """The benchmark's extra_info with every required field present and numbers numeric."""
-    where = f"benchmark {name!r}"
-    if not isinstance(extra, dict):
-        raise UserInputError(path, f"{where} has no extra_info object (not a fer-edge result?)")
-    for key in REQUIRED_EXTRA_INFO:
-        if key not in extra:
-            raise UserInputError(path, f"{where}: extra_info lacks required field {key!r}")
-    for key in ("device_label", "model_id", "backend"):
-        if not isinstance(extra[key], str) or not extra[key]:
-            raise UserInputError(path, f"{where}: extra_info.{key} must be a non-empty string")
-    if not _is_number(extra["accuracy"]) or not 0 <= extra["accuracy"] <= 100:
-        raise UserInputError(path, f"{where}: extra_info.accuracy must be a percentage 0-100")
-    if not _is_number(extra["latency_ms"]) or extra["latency_ms"] <= 0:
-        raise UserInputError(path, f"{where}: extra_info.latency_ms must be a positive number")
-    checked = {key: extra.get(key) for key in OPTIONAL_EXTRA_INFO}
+def _with_optional_fields(extra: dict[str, Any]) -> dict[str, Any]:
+    """extra_info with every optional field present (null where the file left it out)."""
+    checked = dict.fromkeys(OPTIONAL_EXTRA_INFO)
     checked.update(extra)
-    for key in ("dynamic_power_w", "energy_mj"):
-        if checked[key] is not None and not _is_number(checked[key]):
-            raise UserInputError(path, f"{where}: extra_info.{key} must be a number or null")
     return checked
 
 
 def read_results_file(path: str | Path) -> ResultsFile:
-    """Parse and check one results file; raise UserInputError naming it and what is missing."""
+    """Parse and check one results file (schemas.ResultsDocument: every field the merge reads,
+    of its type, finite); raise UserInputError naming the file and the field."""
     path = Path(path)
-    data = _parse_json(path)
+    data = read_json_file(path, "a --benchmark-json file written by the fer-edge harness")
+    if not isinstance(data, dict):
+        raise UserInputError(path, "not a pytest-benchmark JSON object")
     for key in PYTEST_BENCHMARK_KEYS:
         if key not in data:
             raise UserInputError(path, f"missing field {key!r}: not a pytest-benchmark JSON file")
-    if not isinstance(data["benchmarks"], list):
-        raise UserInputError(path, "field 'benchmarks' must be a list")
+    validate(ResultsDocument, data, path)
     written = _parse_datetime(path, data["datetime"])
-    measurements = []
-    for index, bench in enumerate(data["benchmarks"]):
-        if not isinstance(bench, dict):
-            raise UserInputError(path, f"benchmarks[{index}] is not an object")
-        name = str(bench.get("name", f"benchmarks[{index}]"))
-        extra = _check_extra(path, name, bench.get("extra_info"))
-        stats = bench.get("stats") if isinstance(bench.get("stats"), dict) else {}
-        measurements.append(Measurement(path, written, name, extra, stats))
-    machine_info = data["machine_info"] if isinstance(data["machine_info"], dict) else {}
-    return ResultsFile(path, written, measurements, upgrade_run_info(path, data), machine_info)
+    run_info = upgrade_run_info(path, data)
+    partial_run = run_info.get("complete") is False
+    measurements = [
+        Measurement(path, written, str(bench.get("name") or f"benchmarks[{index}]"),
+                    _with_optional_fields(bench["extra_info"]), bench.get("stats") or {},
+                    partial_run)
+        for index, bench in enumerate(data["benchmarks"])]
+    return ResultsFile(path, written, measurements, run_info, data["machine_info"])
 
 
 def _board_events(results: ResultsFile, kind: str) -> list[dict[str, Any]]:
     """The harness's failures or skips of one file, each with its board and source file."""
     events = results.run_info.get(kind) or []
-    if not isinstance(events, list):
-        raise UserInputError(results.path, f"field {RUN_INFO_KEY}.{kind} must be a list")
     label = results.run_info.get("device_label")
     out = []
     for event in events:
-        if not isinstance(event, dict):
-            raise UserInputError(results.path, f"{RUN_INFO_KEY}.{kind}: an entry is not an object")
         row = {"device_label": event.get("device_label", label), "model_id": event.get("model_id"),
                "backend": event.get("backend"), "reason": event.get("reason"),
                "source": str(results.path)}
@@ -185,6 +149,13 @@ def _duplicate_warning(earlier: Measurement, later: Measurement) -> str:
             f"{earlier.source} ({earlier.written.isoformat()}), the later file wins")
 
 
+def partial_warning(results: ResultsFile) -> str:
+    """One line for a results file of a run that did not finish."""
+    return (f"warning: {results.path}: partial results: {RUN_INFO_KEY}.complete is false (the "
+            f"run was cut short); its {len(results.measurements)} measurement(s) are kept and "
+            "marked 'partial run', models it did not reach are missing")
+
+
 def load_results(paths: list[str | Path]) -> LoadedResults:
     """Read every file, then keep one measurement per (device_label, model_id, backend).
 
@@ -196,7 +167,7 @@ def load_results(paths: list[str | Path]) -> LoadedResults:
     files = [read_results_file(p) for p in paths]
     ordered = sorted(files, key=lambda f: f.written)
     kept: dict[MeasurementKey, Measurement] = {}
-    warnings = []
+    warnings = [partial_warning(f) for f in files if f.partial_run]
     for results in ordered:
         for item in results.measurements:
             earlier = kept.pop(item.key, None)

@@ -9,7 +9,6 @@ apart; the demo does so. Writes ranking.json (the rows), ranking.csv, ranking.md
 
 from __future__ import annotations
 
-import json
 import sys
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -19,15 +18,19 @@ from typing import Any
 
 from fer_edge_core.errors import UserInputError
 from fer_edge_core.files import ensure_dir, write_atomic, write_json
+from fer_edge_core.jsonfile import read_json_file, validate
+from fer_edge_core.paths import refuse_overlap
 from fer_edge_merge import fitness
 from fer_edge_merge.configs import BundleIndex, attach_configs
 from fer_edge_merge.load import LoadedResults, Measurement, load_results
-from fer_edge_merge.render import Table, csv_text, fmt, markdown_table
+from fer_edge_merge.render import PARTIAL_NOTE, Table, csv_text, fmt, markdown_table, model_label
+from fer_edge_merge.schemas import FailuresFile, MergeInfo, RankingRow
 from fer_edge_merge.tables import NO_POWER_NOTE
 
 MERGE_SCHEMA_VERSION = 1
 RANKING_JSON, RANKING_CSV, RANKING_MD = "ranking.json", "ranking.csv", "ranking.md"
 FAILURES_JSON, MERGE_JSON = "failures.json", "merge.json"
+OUTPUT_NAMES = (RANKING_JSON, RANKING_CSV, RANKING_MD, FAILURES_JSON, MERGE_JSON)
 
 # Column order of ranking.json rows and ranking.csv.
 ROW_FIELDS = (
@@ -36,6 +39,7 @@ ROW_FIELDS = (
     "fit_accuracy", "fit_latency", "fit_pdp", "rank_accuracy", "rank_latency", "rank_pdp",
     "n_test", "latency_stddev_ms", "power_sensor", "bundle_sha256",
     "config", "params", "flops", "val_accuracy", "source", "power_status", "power_stand_in",
+    "partial_run",
 )
 
 
@@ -65,6 +69,7 @@ def measurement_row(item: Measurement) -> dict[str, Any]:
         "latency_stddev_ms": stddev_s * 1000.0 if isinstance(stddev_s, int | float) else None,
         "power_sensor": extra["power_sensor"], "bundle_sha256": extra["bundle_sha256"],
         "source": str(item.source), **_power_origin(extra.get("power")),
+        "partial_run": item.partial_run,
     }
 
 
@@ -103,12 +108,14 @@ def ranking_markdown(rows: list[dict[str, Any]]) -> str:
     table = Table("ranking", ["board", "model", "backend", "accuracy %", "latency ms", "power W",
                               "acc/lat", "acc/PDP", "rank acc", "rank lat", "rank PDP"], [])
     for r in rows:
-        table.rows.append([r["device_label"], r["model_id"], r["backend"], fmt(r["accuracy"]),
+        table.rows.append([r["device_label"], model_label(r), r["backend"], fmt(r["accuracy"]),
                            fmt(r["latency_ms"], 3), fmt(r["dynamic_power_w"], 3),
                            fmt(r["fit_latency"]), fmt(r["fit_pdp"]), fmt(r["rank_accuracy"]),
                            fmt(r["rank_latency"]), fmt(r["rank_pdp"])])
     power = any(r["dynamic_power_w"] is not None for r in rows)
     note = "" if power else f"\nNo power measured on any board ({NO_POWER_NOTE}).\n"
+    if any(r.get("partial_run") for r in rows):
+        note += f"\n{PARTIAL_NOTE}\n"
     return f"# fer-edge ranking\n\nRanks are within each board (1 = best).\n{note}\n" + \
         markdown_table(table)
 
@@ -119,6 +126,7 @@ def _sources(loaded: LoadedResults) -> list[dict[str, Any]]:
         "path": str(f.path), "datetime": f.written.isoformat(),
         "device_labels": sorted({m.extra["device_label"] for m in f.measurements}),
         "benchmarks": len(f.measurements), "stage": f.run_info.get("stage"),
+        "complete": f.run_info.get("complete"),
         "bundle_sha256": f.run_info.get("bundle_sha256"),
         "hardware": f.measurements[0].extra.get("hardware") if f.measurements else None,
     } for f in loaded.files]
@@ -133,7 +141,10 @@ def merge_results(paths: Iterable[str | Path], out_dir: str | Path,
     report's Table 3); `warn` receives each warning line (default: stderr).
     """
     warn = warn or warn_stderr
-    loaded = load_results(list(paths))
+    paths, bundles = list(paths), list(bundles)
+    for name in OUTPUT_NAMES:  # never over a results file or into a bundle it reads
+        refuse_overlap("--out", Path(out_dir) / name, [*paths, *bundles])
+    loaded = load_results(paths)
     for line in loaded.warnings:
         warn(line)
     warnings = list(loaded.warnings)
@@ -142,7 +153,7 @@ def merge_results(paths: Iterable[str | Path], out_dir: str | Path,
         warnings.append(line)
         warn(line)
 
-    index = BundleIndex(list(bundles))
+    index = BundleIndex(bundles)
     rows = build_ranking(loaded, index, collect)
     out = ensure_dir(out_dir)
     write_json(out / FAILURES_JSON, {"failures": loaded.failures, "skipped": loaded.skipped,
@@ -172,29 +183,28 @@ class MergedRanking:
 
 
 def read_ranking(ranking_dir: str | Path) -> MergedRanking:
-    """Read DIR/ranking.json (required) and merge.json / failures.json (optional)."""
+    """Read DIR/ranking.json (required) and merge.json / failures.json (optional), each checked
+    against its schema (schemas.py): a hand-edited or foreign file is one line naming it."""
     directory = Path(ranking_dir)
     path = directory / RANKING_JSON
     if not path.is_file():
         raise UserInputError(path, "no ranking here: run `fer-edge merge ... --out DIR` first")
-    try:
-        rows = json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as exc:
-        raise UserInputError(path, f"not JSON ({exc})") from None
-    if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
-        raise UserInputError(path, "must be a list of ranking rows")
+    rows = read_json_file(path, "the ranking.json `fer-edge merge` writes")
+    validate(list[RankingRow], rows, path)
     if not rows:
         raise UserInputError(path, "holds no rows: nothing to select or report")
-    for index, row in enumerate(rows):
-        missing = [k for k in ROW_FIELDS[:16] if k not in row]
-        if missing:
-            raise UserInputError(path, f"row {index} lacks field {missing[0]!r}")
-    extras = {}
-    for name in (MERGE_JSON, FAILURES_JSON):
-        extra_path = directory / name
-        extras[name] = json.loads(extra_path.read_text(encoding="utf-8")) \
-            if extra_path.is_file() else {}
-    failures = extras[FAILURES_JSON]
-    return MergedRanking(directory, rows, extras[MERGE_JSON],
-                         failures.get("failures", []), failures.get("skipped", []),
-                         failures.get("partial", []))
+    info = _optional_file(directory / MERGE_JSON, MergeInfo)
+    failures = _optional_file(directory / FAILURES_JSON, FailuresFile)
+    return MergedRanking(directory, rows, info, failures.get("failures", []),
+                         failures.get("skipped", []), failures.get("partial", []))
+
+
+def _optional_file(path: Path, schema: type) -> dict[str, Any]:
+    """A checked JSON object, or {} when the file is not there."""
+    if not path.exists():
+        return {}
+    data = read_json_file(path, f"the {path.name} `fer-edge merge` writes")
+    if not isinstance(data, dict):
+        raise UserInputError(path, f"must be a JSON object, got {type(data).__name__}")
+    validate(schema, data, path)
+    return data

@@ -11,6 +11,15 @@ from dataclasses import dataclass, field
 from typing import Any
 
 MISSING = "–"
+PARTIAL_MARK = " (partial run)"
+PARTIAL_NOTE = ("(partial run): measured by a run that did not finish (its results file says "
+                "fer_edge.complete false); the models it did not reach are missing from the "
+                "ranking.")
+
+
+def model_label(row: dict[str, Any]) -> str:
+    """A row's model id, marked when it comes from the results file of an unfinished run."""
+    return str(row["model_id"]) + (PARTIAL_MARK if row.get("partial_run") else "")
 
 
 @dataclass

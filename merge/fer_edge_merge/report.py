@@ -7,10 +7,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from fer_edge_core.files import ensure_dir, write_atomic
+from fer_edge_core.errors import UserInputError
+from fer_edge_core.files import staged_folder, write_atomic
 from fer_edge_merge import decision, figures, tables
 from fer_edge_merge.ranking import MergedRanking, read_ranking
-from fer_edge_merge.render import html_table
+from fer_edge_merge.render import PARTIAL_NOTE, html_table
 from fer_edge_merge.select import board_folder_name
 
 INDEX_HTML = "index.html"
@@ -49,6 +50,7 @@ def _sources_html(merged: MergedRanking) -> str:
         items = "".join(
             f"<li>{html.escape(s['path'])}: {s['benchmarks']} benchmarks on "
             f"{html.escape(', '.join(s['device_labels']))}, written {html.escape(s['datetime'])}"
+            f"{' <b>(partial: the run did not finish)</b>' if s.get('complete') is False else ''}"
             "</li>" for s in sources)
         parts.append(f"<h2>Sources</h2><ul>{items}</ul>")
     warnings = merged.info.get("warnings") or []
@@ -65,6 +67,11 @@ def _body(merged: MergedRanking, main: list, fronts: list) -> str:
     if not decision.has_power(rows):
         out.append(f'<p class="warn">{tables.NO_POWER_NOTE}. The final choice per board is the '
                    "stage-2 decision: the best model by accuracy/latency.</p>")
+    partial = sorted({str(r.get("source")) for r in rows if r.get("partial_run")})
+    if partial:
+        out.append(f'<p class="warn">Results of runs that did not finish, from '
+                   f'{html.escape(", ".join(partial))}: models marked {html.escape(PARTIAL_NOTE)}'
+                   "</p>")
     stand_in = tables.stand_in_note(rows)
     if stand_in:
         out.append(f'<p class="warn">{html.escape(stand_in)}</p>')
@@ -85,14 +92,34 @@ def _body(merged: MergedRanking, main: list, fronts: list) -> str:
     return "\n".join(out)
 
 
+def _check_out(out: Path, ranking_dir: Path) -> None:
+    """The report replaces `out` whole: only a missing or empty folder, or an earlier report
+    (index.html and PNG figures), may be replaced, never the user's other files."""
+    if out.exists() and not out.is_dir():
+        raise UserInputError(out, "exists and is not a folder")
+    if out.resolve() == ranking_dir.resolve():
+        raise UserInputError(out, "is the ranking folder itself: give the report its own --out")
+    foreign = sorted(p.name for p in out.iterdir()
+                     if p.name != INDEX_HTML and p.suffix != ".png") if out.is_dir() else []
+    if foreign:
+        raise UserInputError(out, f"holds files that are not a fer-edge report "
+                             f"({', '.join(foreign[:3])}{' ...' if len(foreign) > 3 else ''}): "
+                             "will not replace it; give an empty or new --out")
+
+
 def write_report(ranking_dir: str | Path, out_dir: str | Path) -> Path:
-    """Draw the figures and write OUT/index.html for the ranking in `ranking_dir`."""
+    """Draw the figures and write OUT/index.html for the ranking in `ranking_dir`, all at once:
+    built in a hidden folder beside OUT and moved into place only when complete, so a failure
+    leaves the earlier report (or nothing), never PNGs without their page."""
     merged = read_ranking(ranking_dir)
-    out = ensure_dir(out_dir)
-    main, fronts = _draw_figures(merged.rows, out)
-    created = datetime.now(UTC).isoformat(timespec="seconds")
-    page = (f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
-            f"<title>fer-edge report</title><style>{STYLE}</style></head>\n<body>\n"
-            f"{_body(merged, main, fronts)}\n<p class=\"note\">Written {created}.</p>\n"
-            "</body></html>\n")
-    return write_atomic(out / INDEX_HTML, page)
+    out = Path(out_dir)
+    _check_out(out, Path(ranking_dir))
+    with staged_folder(out) as stage:
+        main, fronts = _draw_figures(merged.rows, stage)
+        created = datetime.now(UTC).isoformat(timespec="seconds")
+        page = (f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+                f"<title>fer-edge report</title><style>{STYLE}</style></head>\n<body>\n"
+                f"{_body(merged, main, fronts)}\n<p class=\"note\">Written {created}.</p>\n"
+                "</body></html>\n")
+        write_atomic(stage / INDEX_HTML, page)
+    return out / INDEX_HTML

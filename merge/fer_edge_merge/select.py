@@ -13,18 +13,18 @@ import copy
 import os
 import re
 import shutil
-import tempfile
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from fer_edge_core.errors import UserInputError
-from fer_edge_core.files import ensure_dir, write_json
+from fer_edge_core.files import make_stage, replace_folder, write_json
+from fer_edge_core.paths import refuse_overlap
 from fer_edge_harness.bundle import MANIFEST_NAME, manifest_hash, verify_bundle
 from fer_edge_merge.decision import is_baseline
 from fer_edge_merge.fitness import FITNESS_TITLES, FITNESSES
-from fer_edge_merge.ranking import RANKING_JSON, read_ranking, warn_stderr
+from fer_edge_merge.ranking import OUTPUT_NAMES, RANKING_JSON, read_ranking, warn_stderr
 
 
 def board_folder_name(device_label: str) -> str:
@@ -130,8 +130,7 @@ def write_child_bundle(parent_dir: Path, parent: dict[str, Any], final_dir: Path
     if final_dir.exists() and any(final_dir.iterdir()) and \
             not (final_dir / MANIFEST_NAME).is_file():
         raise UserInputError(final_dir, "exists and is not a bundle: will not overwrite it")
-    ensure_dir(final_dir.parent)
-    staging = Path(tempfile.mkdtemp(prefix=f".{final_dir.name}.", dir=final_dir.parent))
+    staging = make_stage(final_dir)
     try:
         child = _child_manifest(parent, parent_dir, final_dir, selection, rows)
         for relative in _files_of(child):
@@ -140,9 +139,7 @@ def write_child_bundle(parent_dir: Path, parent: dict[str, Any], final_dir: Path
             _link_or_copy(parent_dir / relative, target)
         write_json(staging / MANIFEST_NAME, child)
         verify_bundle(staging)
-        if final_dir.exists():
-            shutil.rmtree(final_dir)
-        os.replace(staging, final_dir)
+        replace_folder(staging, final_dir)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
@@ -179,6 +176,9 @@ def select_models(ranking_dir: str | Path, by: str, top: int, bundle_dir: str | 
     folders = {label: out_dir / board_folder_name(label) for label in chosen}
     if len(set(folders.values())) < len(folders):
         raise UserInputError(ranking_path, "two device labels give the same folder name")
+    read = [bundle_dir, *(merged.directory / name for name in OUTPUT_NAMES)]
+    for folder in folders.values():  # each is replaced whole: never the parent or the ranking
+        refuse_overlap("--out", folder, read)
     written = {}
     for label, rows in sorted(chosen.items()):
         selection = {"by": by, "top": top, "device_label": label,

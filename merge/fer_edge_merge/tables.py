@@ -24,7 +24,7 @@ from fer_edge_merge.decision import (
     is_baseline,
 )
 from fer_edge_merge.fitness import FITNESS_TITLES, FITNESSES
-from fer_edge_merge.render import MISSING, Table, fmt
+from fer_edge_merge.render import MISSING, Table, fmt, model_label
 
 Row = dict[str, Any]
 NO_POWER_NOTE = "stage 3 not run: no power sensor"
@@ -111,7 +111,7 @@ def table3(rows: Sequence[Row]) -> Table:
                 table.rows.append([FITNESS_TITLES[name], label, MISSING, MISSING,
                                    *[MISSING] * 8, NO_POWER_NOTE, *[MISSING] * 4])
             for row in best:
-                table.rows.append([FITNESS_TITLES[name], label, row["model_id"], row["backend"],
+                table.rows.append([FITNESS_TITLES[name], label, model_label(row), row["backend"],
                                    *config_cells(row.get("config")), *_measure_cells(row),
                                    fmt(row[f"fit_{name}"])])
     if not has_power(rows):
@@ -161,11 +161,11 @@ def table4(rows: Sequence[Row]) -> Table | None:
         baselines.sort(key=lambda r: (r.get(f"fit_{name}") or 0.0, r["model_id"]))
         best = next(iter(best_rows(searched, name)), None)
         for row in baselines:
-            table.rows.append([label, row["model_id"], *_measure_cells(row),
+            table.rows.append([label, model_label(row), *_measure_cells(row),
                                fmt(row.get("fit_latency")), fmt(row.get("fit_pdp")),
                                *_ratio_cells(best, row)])
         if best is not None:
-            table.rows.append([label, f"{best['model_id']} (best found)", *_measure_cells(best),
+            table.rows.append([label, f"{model_label(best)} (best found)", *_measure_cells(best),
                                fmt(best.get("fit_latency")), fmt(best.get("fit_pdp")),
                                *[MISSING] * len(TABLE4_RATIOS)])
     if not table.rows:
@@ -197,7 +197,7 @@ def final_choice(rows: Sequence[Row]) -> Table:
     for decision in board_decisions(rows):
         for row in decision.chosen:
             table.rows.append([decision.device_label, f"stage {decision.stage}, {decision.title}",
-                               row["model_id"], row["backend"], config_text(row.get("config")),
+                               model_label(row), row["backend"], config_text(row.get("config")),
                                *_measure_cells(row), fmt(row[f"fit_{decision.fitness}"])])
     if not has_power(rows):
         table.notes.append(NO_POWER_NOTE + ": the final choice is the stage-2 decision "

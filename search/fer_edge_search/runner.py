@@ -1,23 +1,28 @@
 """Stage 1: Hyperopt TPE over the search space, fitness = validation accuracy, resumable.
 
 fmin is called once per trial (max_evals = trials done + 1) on the same Trials object, so each
-finished trial is on disk (model, result.json, trials.pkl) before the next one starts; a killed
-run started again with the same command continues where it stopped. Each call gets its own
-generator seeded by (seed, trial number), so a resumed run suggests exactly what an
-uninterrupted one would have. A configuration whose training raises is recorded as a failed
-trial (its error in result.json; TPE sees it as STATUS_FAIL) and the search goes on.
+finished trial is on disk (model, result.json) before the next one starts; a killed run started
+again with the same command continues where it stopped, its Hyperopt state rebuilt from the
+result.json files (fer_edge_search.history: no pickle). Each call gets its own generator seeded
+by (seed, trial number), so a resumed run suggests exactly what an uninterrupted one would have.
+A configuration whose training raises is recorded as a failed trial (its error in result.json;
+TPE sees it as STATUS_FAIL) and the search goes on.
 """
 
 from __future__ import annotations
 
 import contextlib
 import hashlib
+import math
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from fer_edge_core.errors import UserInputError
+from fer_edge_core.files import check_can_create
+from fer_edge_core.limits import MAX_EPOCHS, MAX_TRIALS, check_count
 from fer_edge_search.datasets.base import Split, SplitSpec
 from fer_edge_search.space import SearchSpace, load_space
 from fer_edge_search.train import TrainSettings, train_config
@@ -32,6 +37,7 @@ def run_search(data_spec: str, split: SplitSpec, trials: int, epochs: int, top_k
     (batch_size, patience, learning_rate, min_epochs)."""
     from fer_edge_search.datasets import load_dataset, split_dataset
 
+    check_request(trials, epochs, top_k, out_dir, train_options.get("learning_rate"))
     space = load_space(space_path)
     settings = TrainSettings(epochs=epochs, **train_options)
     store = RunStore(out_dir)
@@ -40,7 +46,7 @@ def run_search(data_spec: str, split: SplitSpec, trials: int, epochs: int, top_k
     resuming = store.check_resumable(run)
     if not resuming:
         store.write_run(run)
-    history = store.load_trials()
+    history = store.load_history(space)
     done = finished_tids(history)
     stale = store.clear_unfinished(done)
     say = _printer(show_progress)
@@ -60,8 +66,8 @@ def run_search(data_spec: str, split: SplitSpec, trials: int, epochs: int, top_k
 
 def run_one_trial(space: SearchSpace, data: Split, settings: TrainSettings, seed: int,
                   history: Any, store: RunStore) -> dict[str, Any]:
-    """One trial: ask TPE for a configuration, train it, save it, then save the Trials
-    (`history`, a hyperopt Trials, grows by one). Returns the trial's result.json dict."""
+    """One trial: ask TPE for a configuration, train it, save it (`history`, a hyperopt Trials,
+    grows by one). Returns the trial's result.json dict."""
     from hyperopt import STATUS_FAIL, STATUS_OK, fmin, tpe
 
     from fer_edge_search.model import count_params_flops
@@ -92,7 +98,6 @@ def run_one_trial(space: SearchSpace, data: Split, settings: TrainSettings, seed
         result = store.save_failed_trial(tid, {"config": trained["config"],
                                                "error": trained["error"],
                                                "train_seed": train_seed})
-        store.save_trials(history)
         return result
     res = trained["result"]
     params, flops = count_params_flops(res.model)
@@ -101,7 +106,6 @@ def run_one_trial(space: SearchSpace, data: Split, settings: TrainSettings, seed
         "config": trained["config"], "params": params, "flops": flops,
         "val_accuracy": res.val_accuracy, "train_seconds": round(res.train_seconds, 3),
         "epochs_run": res.epochs_run, "train_seed": train_seed, "status": "ok"})
-    store.save_trials(history)
     return result
 
 
@@ -116,6 +120,23 @@ def run_record(data_spec: str, data: Split, settings: TrainSettings, seed: int,
             "train": {k: v for k, v in settings.as_dict().items() if k != "epochs"},
             "class_names": list(data.dataset.class_names),
             "input_shape": [*data.dataset.images.shape[1:], 1]}
+
+
+def check_request(trials: int, epochs: int, top_k: int, out_dir: str | Path,
+                  learning_rate: float | None = None) -> None:
+    """Refuse sizes no machine finishes, a learning rate no training survives (0, NaN or
+    infinity: every trial would end with NaN weights yet count as done) and an output path that
+    cannot be a run folder, before any data is loaded."""
+    if learning_rate is not None and not (math.isfinite(learning_rate) and learning_rate > 0):
+        raise UserInputError("--learning-rate", f"must be a finite number above 0, got "
+                             f"{learning_rate}")
+    check_count("--trials", trials, 1, MAX_TRIALS, " (each trial trains a model)")
+    check_count("--epochs", epochs, 1, MAX_EPOCHS)
+    check_count("--top", top_k, 1, MAX_TRIALS)
+    out = Path(out_dir)
+    if out.exists() and not out.is_dir():
+        raise UserInputError(out, "exists and is not a folder: --out takes a run folder")
+    check_can_create(out)
 
 
 def data_fingerprint(data: Split) -> str:

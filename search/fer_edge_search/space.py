@@ -22,6 +22,11 @@ from fer_edge_core.errors import UserInputError
 DEFAULT_SPACE_PATH = Path(__file__).with_name("space.json")
 SCHEMA_VERSION = 1
 SCALARS = ("fc1", "fc2", "dropout1", "dropout2")
+# Bounds on a space file: every grid is listed by `fer-edge space` and sampled by index, so a
+# step of 1e-300 (10**300 values) would never finish; a layer wider than this fits no edge
+# board (the paper's widest is 120) and would only exhaust the host's memory in training.
+MAX_GRID_VALUES = 10_000
+MAX_WIDTH = 4096
 
 
 @dataclass(frozen=True)
@@ -124,6 +129,40 @@ class SearchSpace:
         scalars = [pick(getattr(self, name), point[name]) for name in SCALARS]
         return make_config(n, kernels, *scalars)
 
+    def to_vals(self, config: dict[str, Any]) -> dict[str, list[float]]:
+        """The inverse of `to_config`: the Hyperopt sample (one value per label, [] for the
+        labels of the other block-count branches) that gives `config`, so a search can be
+        rebuilt from configurations stored as plain JSON. ValueError when `config` is not a
+        configuration of this space."""
+        blocks = config.get("blocks")
+        if not _is_int(blocks) or blocks not in self.blocks:
+            raise ValueError(f"blocks {blocks!r} is not one of {list(self.blocks)}")
+        kernels = config.get("kernels")
+        if not isinstance(kernels, list) or len(kernels) != blocks:
+            raise ValueError(f"kernels {kernels!r} is not a list of {blocks} widths")
+        shared = min(self.blocks)
+        vals: dict[str, list[float]] = {"blocks": [self.blocks.index(blocks)]}
+        for n in self.blocks:
+            for i in range(shared, n):
+                vals[f"K{i + 1}_of_{n}_blocks"] = []
+        for i, width in enumerate(kernels):
+            label = f"K{i + 1}" if i < shared else f"K{i + 1}_of_{blocks}_blocks"
+            vals[label] = [_grid_index(self.kernels[i], width, f"kernels[{i}]")]
+        for name in SCALARS:
+            vals[name] = [_grid_index(getattr(self, name), config.get(name), name)]
+        return vals
+
+
+def _grid_index(rng: Range, value: Any, name: str) -> float:
+    """The grid index of `value` as the float Hyperopt's quniform yields; ValueError off-grid."""
+    if not _is_number(value):
+        raise ValueError(f"{name} {value!r} is not a number")
+    index = round((value - rng.min) / rng.step)
+    if not 0 <= index < rng.count or rng.value(index) != value:
+        raise ValueError(f"{name} {value!r} is not on the grid {rng.min}..{rng.max} step "
+                         f"{rng.step}")
+    return float(index)
+
 
 def make_config(blocks: int, kernels: Any, fc1: float, fc2: float,
                 dropout1: float, dropout2: float) -> dict[str, Any]:
@@ -201,7 +240,13 @@ def _parse_range(value: Any, field: str, source: str, *, integer: bool) -> Range
         raise UserInputError(source, f"{field}: empty range, min {lo} > max {hi}")
     if integer and lo < 1:
         raise UserInputError(source, f"{field}: widths must be >= 1 (got min {lo})")
-    return Range(min=lo, max=hi, step=step)
+    if integer and hi > MAX_WIDTH:
+        raise UserInputError(source, f"{field}: widths must be <= {MAX_WIDTH} (got max {hi})")
+    grid = Range(min=lo, max=hi, step=step)
+    if (hi - lo) / step >= MAX_GRID_VALUES:
+        raise UserInputError(source, f"{field}: {lo}..{hi} step {step} has more than "
+                             f"{MAX_GRID_VALUES:,} values (at most that many per dimension)")
+    return grid
 
 
 def _is_int(v: Any) -> bool:

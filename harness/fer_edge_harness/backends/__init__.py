@@ -35,7 +35,8 @@ def create_backend(name):
 
 
 def parse_backends(text):
-    """`tflite,onnxruntime` or `all` -> a list of known names, in the order given."""
+    """`tflite,onnxruntime` or `all` -> a list of known names, in the order given. A name given
+    twice is refused: it would time every model twice under one name."""
     names = [n.strip() for n in str(text).split(",") if n.strip()]
     if names == ["all"]:
         return list(BACKENDS)
@@ -43,6 +44,9 @@ def parse_backends(text):
     if unknown or not names:
         raise ValueError("unknown backend {} (known: {}, or all)".format(
             ", ".join(unknown) or "(none given)", ", ".join(BACKENDS)))
+    twice = [n for i, n in enumerate(names) if n in names[:i]]
+    if twice:
+        raise ValueError("backend {} given more than once".format(", ".join(sorted(set(twice)))))
     return names
 
 

@@ -1,9 +1,11 @@
 """Read a `fer-edge baselines` run folder for the bundle writer, refusing one that was not
 trained on the search run's very data and split (a comparison across splits means nothing).
 
-The folder may come from someone else: its model paths must stay inside it, its models must
-be baselines this project builds, and its run.json must agree with the search run's on the
-data (spec, split, fingerprint), the class names and the input shape.
+The folder may come from someone else: its files are checked where they are read (run.json as a
+search run's record with `kind` "baselines", top.json row by row), each model must be its own
+baseline's trials/<name>/model.keras inside the folder, name a baseline this project builds,
+and, once loaded, have that baseline's layers; its run.json must agree with the search run's on
+the data (spec, split, fingerprint), the class names and the input shape.
 """
 
 from __future__ import annotations
@@ -12,10 +14,15 @@ import json
 from pathlib import Path
 from typing import Any
 
+from pydantic import BaseModel, ConfigDict
+
 from fer_edge_core.errors import UserInputError
+from fer_edge_core.jsonfile import read_json_file, validate
+from fer_edge_core.paths import inside
 from fer_edge_search.baselines import baseline_name
 from fer_edge_search.baselines.runner import KIND
-from fer_edge_search.trial_store import read_top
+from fer_edge_search.run_files import read_run_record
+from fer_edge_search.trial_store import MODEL_NAME
 
 # run.json fields a baseline run must share with the search run it is bundled with.
 SAME_DATA_FIELDS = ("data", "class_names", "input_shape")
@@ -23,30 +30,41 @@ SAME_DATA_FIELDS = ("data", "class_names", "input_shape")
 RECIPE_FIELDS = ("epochs", "seed", "train")
 
 
+class BaselineRow(BaseModel):
+    """One row of a baseline run's top.json (runner.ROW_KEYS), the fields read."""
+
+    model_config = ConfigDict(extra="allow", strict=True, allow_inf_nan=False)
+    trial_id: str
+    config: dict[str, Any]
+    params: int | None = None
+    flops: int | None = None
+    val_accuracy: float
+    model_path: str
+
+
 def read_run(run_json: Path) -> dict[str, Any]:
     """A baseline run's run.json, checked to be one."""
     if not run_json.is_file():
         raise UserInputError(run_json, "missing: not a `fer-edge baselines` run folder")
-    try:
-        run = json.loads(run_json.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, ValueError) as exc:
-        raise UserInputError(run_json, f"cannot read it as JSON ({exc})") from None
-    if not isinstance(run, dict) or run.get("kind") != KIND:
-        raise UserInputError(run_json, "not a `fer-edge baselines` run folder "
-                             f"(kind is {run.get('kind') if isinstance(run, dict) else None!r})")
+    run = read_run_record(run_json)
+    if run.get("kind") != KIND:
+        raise UserInputError(run_json, "not a `fer-edge baselines` run folder (kind is "
+                             f"{json.dumps(run.get('kind'))})")
     return run
 
 
-def _model_file(folder: Path, row: Any, where: Path) -> Path:
-    """The row's model file, which must be a baseline's and lie inside `folder`."""
-    if not isinstance(row, dict) or baseline_name(row.get("config")) is None:
-        raise UserInputError(where, "lists a model that is not a built-in baseline")
-    relative = str(row.get("model_path") or "")
-    path = (folder / relative).resolve()
-    if Path(relative).is_absolute() or not path.is_relative_to(folder.resolve()):
-        raise UserInputError(where, f"model path {relative!r} leaves the run folder")
+def _model_file(folder: Path, row: dict[str, Any], top_json: Path) -> Path:
+    """The row's model: its own baseline's trials/<name>/model.keras, inside `folder`."""
+    name = baseline_name(row["config"])
+    if name is None or name != row["trial_id"]:
+        raise UserInputError(top_json, f"{row['trial_id']}: not a built-in baseline's row")
+    own = f"trials/{name}/{MODEL_NAME}"
+    path = inside(folder, row["model_path"], top_json, "run folder")
+    if row["model_path"] != own:
+        raise UserInputError(top_json, f"{name}: model_path {row['model_path']!r} is not "
+                             f"that baseline's {own!r}")
     if not path.is_file():
-        raise UserInputError(folder / relative, "model file of top.json missing")
+        raise UserInputError(folder / own, "model file of top.json missing")
     return path
 
 
@@ -64,10 +82,10 @@ def check_architecture(model: Any, config: dict[str, Any], where: Path) -> None:
                              "top.json row names (its layers differ)")
 
 
-def baseline_rows(folder: str | Path, search_run: dict[str, Any],
-                  search_run_json: Path) -> tuple[list[dict[str, Any]], list[str]]:
-    """(top.json's rows, notes on recipe differences) of the baseline run in `folder`,
-    after checking it was trained on the search run's data and split."""
+def baseline_rows(folder: str | Path, search_run: dict[str, Any], search_run_json: Path,
+                  ) -> tuple[list[tuple[dict[str, Any], Path]], list[str]]:
+    """([(top.json row, model file)], notes on recipe differences) of the baseline run in
+    `folder`, after checking it was trained on the search run's data and split."""
     folder = Path(folder)
     run_json = folder / "run.json"
     run = read_run(run_json)
@@ -76,13 +94,14 @@ def baseline_rows(folder: str | Path, search_run: dict[str, Any],
             raise UserInputError(run_json, f"'{field}' differs from {search_run_json} "
                                  f"({json.dumps(run.get(field))} against "
                                  f"{json.dumps(search_run.get(field))}): train the baselines "
-                                 "with the search's --data and split options")
-    rows = read_top(folder)
-    if not isinstance(rows, list) or not rows:
-        raise UserInputError(folder / "top.json", "holds no baselines")
-    for row in rows:
-        _model_file(folder, row, folder / "top.json")
+                                 "with the search's --data and split options (or --like)")
+    top_json = folder / "top.json"
+    rows = read_json_file(top_json, "the top.json of a `fer-edge baselines` run")
+    validate(list[BaselineRow], rows, top_json)
+    if not rows:
+        raise UserInputError(top_json, "holds no baselines")
+    models = [(row, _model_file(folder, row, top_json)) for row in rows]
     notes = [f"note: baselines trained with {field} {json.dumps(run.get(field))}, the search "
              f"with {json.dumps(search_run.get(field))}"
              for field in RECIPE_FIELDS if run.get(field) != search_run.get(field)]
-    return rows, notes
+    return models, notes

@@ -12,14 +12,17 @@ the same command again trains only what is missing.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
 
 from fer_edge_core.files import write_json
+from fer_edge_core.jsonfile import read_json_file, validate
 from fer_edge_search import train
-from fer_edge_search.baselines import BASELINES, baseline_config
+from fer_edge_search.baselines import BASELINES, baseline_config, baseline_name
 from fer_edge_search.datasets.base import Split, SplitSpec
 from fer_edge_search.train import TrainSettings
-from fer_edge_search.trial_store import RunStore
+from fer_edge_search.trial_store import MODEL_NAME, RunStore
 
 KIND = "baselines"
 # A trial's seed in a search is seed * SEED_STRIDE + its trial number; a baseline's is
@@ -59,6 +62,33 @@ def train_one(name: str, data: Split, settings: TrainSettings, seed: int,
         "epochs_run": result.epochs_run, "train_seed": train_seed, "status": "ok"})
 
 
+class BaselineResult(BaseModel):
+    """A baseline's trials/<name>/result.json, the fields read back (others kept)."""
+
+    model_config = ConfigDict(extra="allow", strict=True, allow_inf_nan=False)
+    trial_id: str
+    status: Literal["ok"]
+    config: dict[str, Any]
+    val_accuracy: Annotated[float, Field(ge=0, le=100)]
+    params: int
+    flops: int
+    epochs_run: int
+    train_seconds: float
+
+
+def load_result(store: RunStore, name: str) -> dict[str, Any]:
+    """A finished baseline's result.json, checked (it must be this baseline's), with its model
+    where this folder keeps it."""
+    from fer_edge_core.errors import UserInputError
+
+    path = store.trial_dir(name) / "result.json"
+    result = read_json_file(path, "a baseline's result.json")
+    validate(BaselineResult, result, path)
+    if result["trial_id"] != name or baseline_name(result["config"]) != name:
+        raise UserInputError(path, f"is not {name}'s result")
+    return {**result, "model_path": f"trials/{name}/{MODEL_NAME}"}
+
+
 ROW_KEYS = ("trial_id", "config", "params", "flops", "val_accuracy", "train_seconds",
             "epochs_run", "model_path")
 
@@ -70,9 +100,10 @@ def run_baselines(data_spec: str, split: SplitSpec, epochs: int, out_dir: str | 
     rows. Arguments as `fer_edge_search.runner.run_search`'s, so the same command line gives
     the same split and recipe."""
     from fer_edge_search.datasets import load_dataset, split_dataset
-    from fer_edge_search.runner import run_record
+    from fer_edge_search.runner import check_request, run_record
 
     chosen = check_names(names)
+    check_request(1, epochs, 1, out_dir, train_options.get("learning_rate"))
     settings = TrainSettings(epochs=epochs, **train_options)
     store = RunStore(out_dir)
     data = split_dataset(load_dataset(data_spec), split)
@@ -84,7 +115,7 @@ def run_baselines(data_spec: str, split: SplitSpec, epochs: int, out_dir: str | 
     for name in chosen:
         if (store.trial_dir(name) / "result.json").is_file():
             say(f"{name}: trained already, kept")
-            result = store.load_result(name)
+            result = load_result(store, name)
         else:
             say(f"{name}: training, at most {epochs} epochs")
             result = train_one(name, data, settings, seed, store)
@@ -99,10 +130,12 @@ def options_like(run_dir: str | Path) -> dict[str, Any]:
     """run_baselines' arguments that repeat a search run's split and recipe, from its
     run.json: {data_spec, split, epochs, seed, **training settings}."""
     from fer_edge_core.errors import UserInputError
-    from fer_edge_search.export.writer import read_json
+    from fer_edge_search.run_files import read_run_record
 
     run_json = Path(run_dir) / "run.json"
-    run = read_json(run_json, "a `fer-edge search` run's run.json")
+    if not run_json.is_file():
+        raise UserInputError(run_json, "missing: --like takes a `fer-edge search` run folder")
+    run = read_run_record(run_json)
     try:
         data, train = run["data"], dict(run.get("train") or {})
         TrainSettings(epochs=int(run["epochs"]), **train)  # settings this version knows

@@ -28,7 +28,8 @@ def read_label(path: Path) -> int:
         value = float(text)
     except ValueError:
         raise UserInputError(path, f"expected one number 1-7, got {text[:40]!r}") from None
-    if value != int(value) or not 1 <= value <= len(CKPLUS_CLASSES):
+    # The range first: int() of NaN or infinity raises (a hand-edited label file).
+    if not 1 <= value <= len(CKPLUS_CLASSES) or value != int(value):
         raise UserInputError(path, f"emotion label must be a whole number 1-7, got {text!r}")
     return int(value) - 1
 

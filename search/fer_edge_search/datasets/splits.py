@@ -39,6 +39,9 @@ def _check_spec(spec: SplitSpec) -> np.ndarray:
     if abs(fractions.sum() - 1.0) > 1e-6:
         raise UserInputError("--train/--val/--test",
                              f"fractions must add up to 1, got {fractions.sum():g}")
+    if isinstance(spec.seed, bool) or not isinstance(spec.seed, int) or spec.seed < 0:
+        raise UserInputError("--seed", f"the split's seed must be a whole number 0 or more, "
+                             f"got {spec.seed!r}")
     return fractions
 
 

@@ -8,9 +8,7 @@ when the manifest is written, so a half-made bundle is never mistaken for a fini
 from __future__ import annotations
 
 import contextlib
-import os
 import shutil
-import tempfile
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -18,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from fer_edge_core.errors import UserInputError
-from fer_edge_core.files import write_json
+from fer_edge_core.files import make_stage, replace_folder, write_json
 from fer_edge_harness.bundle import (
     MANIFEST_NAME,
     SCHEMA_VERSION,
@@ -47,10 +45,7 @@ def open_stage(out_dir: Path, force: bool) -> Path:
         raise UserInputError(out_dir, "exists and is not a folder")
     if out_dir.is_dir() and any(out_dir.iterdir()) and not force:
         raise UserInputError(out_dir, "already exists and is not empty (use --force to replace)")
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    stage = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.partial-", dir=out_dir.parent))
-    stage.chmod(0o755)  # mkdtemp makes it 0700: a board container's user must read the bundle
-    return stage
+    return make_stage(out_dir)  # readable: a board container's user must read the bundle
 
 
 def to_float(images: np.ndarray) -> np.ndarray:
@@ -102,10 +97,11 @@ def _describe(fmt: str, record: dict) -> str:
 
 
 def export_model(stage: Path, model_id: str, model, formats: list[str], calibration: np.ndarray,
-                 test_images: np.ndarray, log: Log = _quiet) -> dict:
+                 test_images: np.ndarray, log: Log = _quiet, model_b1=None) -> dict:
     """Every requested format of one model, each checked on the uint8 test images (n, H, W):
-    {format: record}."""
-    ctx = ExportContext(model_id=model_id, model=model, model_b1=batch1_model(model),
+    {format: record}. `model_b1`: its batch1_model when the caller made it already."""
+    model_b1 = batch1_model(model) if model_b1 is None else model_b1
+    ctx = ExportContext(model_id=model_id, model=model, model_b1=model_b1,
                         bundle_dir=stage, model_dir=model_id, calibration=calibration)
     reference = reference_outputs(model, to_float(test_images))
     artifacts = {}
@@ -133,15 +129,8 @@ def finish(stage: Path, out_dir: Path, manifest: dict) -> Path:
     """Hash the manifest, write it last, and move the staged bundle to `out_dir`."""
     manifest["bundle_sha256"] = manifest_hash(manifest)
     write_json(stage / MANIFEST_NAME, manifest)
-    out_dir = Path(out_dir)
-    if out_dir.exists():  # empty, or --force was given (open_stage checked)
-        trash = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.old-", dir=out_dir.parent))
-        os.replace(out_dir, trash / out_dir.name)
-        os.replace(stage, out_dir)
-        shutil.rmtree(trash)
-    else:
-        os.replace(stage, out_dir)
-    return out_dir
+    # out_dir is absent, empty, or --force was given (open_stage checked)
+    return replace_folder(stage, out_dir)
 
 
 @contextlib.contextmanager

@@ -2,7 +2,10 @@
 checks as a stage-1 model.
 
 The file is untrusted: it is loaded in Keras safe mode, so no Lambda (Python) code runs, and
-refused with the reason when it cannot be loaded that way. Its input may be any HxWx1: the
+refused with the reason when it cannot be loaded that way. Any single-input Keras classifier
+loads: Sequential or functional, a .keras file or a Keras 2-era HDF5 file (what tf-keras and
+Keras 2 wrote, the format most published FER models ship in); what Keras cannot load or rebuild
+is refused in one line. Its input may be any HxWx1: the
 test images are resized to it. Its classes are given in its output order; test labels are
 remapped from the dataset's class names to that order. Images of dataset classes the model
 does not know are DROPPED from the test set and from calibration (listed in the manifest as
@@ -17,6 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from fer_edge_core.errors import UserInputError
+from fer_edge_core.paths import refuse_overlap
 from fer_edge_harness.bundle import sha256_file
 from fer_edge_search.export import assemble
 from fer_edge_search.export.registry import plan_formats
@@ -33,10 +37,37 @@ def load_untrusted(path: Path):
     if path.suffix.lower() not in SUFFIXES:
         raise UserInputError(path, f"not a Keras model file ({', '.join(SUFFIXES)})")
     try:
-        return keras.models.load_model(path, compile=False, safe_mode=True)
+        return single_tensor_io(keras.models.load_model(path, compile=False, safe_mode=True))
     except Exception as exc:
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise UserInputError(path, f"cannot be loaded in Keras safe mode: {first}") from exc
+        raise UserInputError(path, f"Keras {keras.__version__} cannot load it (in safe mode, "
+                             f"which runs no code from the file): {_first_line(exc)}") from exc
+
+
+def single_tensor_io(model):
+    """A functional model read from a Keras 2 HDF5 file keeps its one input (and output) as a
+    one-element list, which clone_model and every call then trip over; the same layers, with
+    plain tensors at both ends. Other models are returned as they are."""
+    import keras
+
+    if not isinstance(model, keras.Sequential) and isinstance(model.input, list) \
+            and len(model.inputs) == 1 and len(model.outputs) == 1:
+        return keras.Model(model.inputs[0], model.outputs[0], name=model.name)
+    return model
+
+
+def batch1_or_refuse(model, path: Path):
+    """The model rebuilt on a batch-1 input (assemble.batch1_model), or one line saying why a
+    model that loaded cannot be rebuilt (a layer Keras cannot clone, say)."""
+    try:
+        return assemble.batch1_model(model)
+    except Exception as exc:
+        raise UserInputError(path, f"cannot be rebuilt with a batch of 1 for the converters: "
+                             f"{_first_line(exc)}") from exc
+
+
+def _first_line(exc: Exception) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
 
 
 def model_shape(model, path: Path, classes: list[str]) -> tuple[int, int]:
@@ -112,8 +143,10 @@ def import_external(model_path, classes: list[str], data_spec: str, out_dir,
     from fer_edge_search.model import count_params_flops
 
     path, out_dir = Path(model_path), Path(out_dir)
+    refuse_overlap("--out", out_dir, [path])
     model = load_untrusted(path)
     hw = model_shape(model, path, classes)
+    model_b1 = batch1_or_refuse(model, path)
     plan = plan_formats(formats)
     split = split_dataset(load_dataset(data_spec), SplitSpec())
     mapping = remap_labels(list(split.dataset.class_names), classes)
@@ -132,7 +165,7 @@ def import_external(model_path, classes: list[str], data_spec: str, out_dir,
                 log(f"note: {what}: {', '.join(record[key])}")
         log(f"{model_id} ({path.name}, input {hw[0]}x{hw[1]}): {', '.join(plan)}")
         artifacts = assemble.export_model(stage, model_id, model, plan, calibration,
-                                          test_images, log)
+                                          test_images, log, model_b1=model_b1)
         params, flops = count_params_flops(model)
         config = {"external": {"source": path.name, "sha256": sha256_file(path),
                                "input_shape": [*hw, 1], "classes": classes}}

@@ -2,25 +2,26 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from fer_edge_core.errors import UserInputError
+from fer_edge_core.jsonfile import read_json_file
+from fer_edge_core.paths import inside, refuse_overlap
 from fer_edge_search.baselines import baseline_name
 from fer_edge_search.baselines.folder import baseline_rows, check_architecture
 from fer_edge_search.export import assemble
+from fer_edge_search.export.external import load_untrusted
 from fer_edge_search.export.registry import plan_formats
-from fer_edge_search.trial_store import read_top
+from fer_edge_search.run_files import read_run_record
+from fer_edge_search.trial_store import MODEL_NAME, read_top
 
 
-def read_json(path: Path, what: str):
-    """A JSON file of the run folder, or a UserInputError saying what is missing."""
+def read_run(run_dir: Path) -> dict:
+    """The run folder's run.json, checked (run_files.RunRecord)."""
+    path = run_dir / "run.json"
     if not path.is_file():
-        raise UserInputError(path, f"missing: is this a stage-1 run folder ({what})?")
-    try:
-        return json.loads(path.read_text())
-    except ValueError as exc:
-        raise UserInputError(path, f"not valid JSON ({exc})") from exc
+        raise UserInputError(path, "missing: is this a stage-1 run folder (run.json)?")
+    return read_run_record(path)
 
 
 def model_id(row: dict) -> str:
@@ -33,12 +34,15 @@ def load_split(run: dict, run_json: Path):
     """The run's dataset split, rebuilt from run.json exactly as the search made it."""
     from fer_edge_search.datasets import load_dataset, split_dataset
     from fer_edge_search.datasets.base import SplitSpec
+    from fer_edge_search.runner import data_fingerprint
 
-    data = run.get("data") or {}
-    if "spec" not in data or "split" not in data:
-        raise UserInputError(run_json, "lacks data.spec or data.split")
+    data = run["data"]  # checked by read_run: spec, split (SplitSpec's fields), last_frames
     dataset = load_dataset(data["spec"], last_frames=int(data.get("last_frames", 1)))
     split = split_dataset(dataset, SplitSpec(**data["split"]))
+    recorded = data.get("sha256")
+    if recorded is not None and recorded != data_fingerprint(split):
+        raise UserInputError(run_json, f"the data behind data.spec {data['spec']!r} is not the "
+                             "data this search ran on (its sha256 differs)")
     expected = run.get("class_names")
     if expected is not None and list(expected) != list(dataset.class_names):
         raise UserInputError(run_json, f"class names {expected} differ from the dataset's "
@@ -83,13 +87,11 @@ def top_rows(run_dir: Path, top_k: int) -> list[dict]:
     """The first `top_k` rows of top.json, each with its model file present."""
     if top_k < 1:
         raise UserInputError("--top", f"must be at least 1, got {top_k}")
-    top = read_top(run_dir)
-    rows = top[:top_k] if isinstance(top, list) else None
+    rows = read_top(run_dir)[:top_k]
     if not rows:
         raise UserInputError(run_dir / "top.json", "holds no ranked models")
     for row in rows:
-        if not (run_dir / row["model_path"]).is_file():
-            raise UserInputError(run_dir / row["model_path"], "model file of top.json missing")
+        trial_model(run_dir, row)
     return rows
 
 
@@ -98,23 +100,44 @@ def _label(row: dict) -> str:
     return "baseline" if row.get("rank") is None else f"rank {row['rank']}"
 
 
-def load_trained(path: Path):
-    """A model the search trained and saved here (trusted: written by this run)."""
-    import keras
+def trial_model(run_dir: Path, row: dict) -> Path:
+    """The model file of a top.json row: its trial's own trials/<id>/model.keras inside the run
+    folder (links resolved), with the configuration that trial recorded. A row pointing
+    anywhere else, or carrying another configuration, is refused: a run folder may come from
+    someone else, and a foreign model must not be bundled under a trial's configuration."""
+    top_json = run_dir / "top.json"
+    path = inside(run_dir, row.get("model_path"), top_json, "run folder")
+    own = f"trials/{row.get('trial_id')}/{MODEL_NAME}"
+    if row.get("model_path") != own:
+        raise UserInputError(top_json, f"trial {row.get('trial_id')}: model_path "
+                             f"{row.get('model_path')!r} is not that trial's {own!r}")
+    if not path.is_file():
+        raise UserInputError(run_dir / own, "model file of top.json missing")
+    result = path.parent / "result.json"
+    recorded = (read_json_file(result, "result.json") if result.is_file()
+                else {"config": row["config"]})
+    if not isinstance(recorded, dict) or recorded.get("config") != row.get("config"):
+        raise UserInputError(top_json, f"trial {row.get('trial_id')}: config differs from "
+                             f"its {result}")
+    return path
 
-    return keras.models.load_model(path, compile=False)
+
+def load_trained(path: Path):
+    """A model of the run folder, loaded as untrusted (Keras safe mode: a Lambda layer's code
+    never runs); a run folder may come from anyone."""
+    return load_untrusted(path)
 
 
 def _with_baselines(run_dir: Path, run: dict, rows: list[dict], baselines,
                     log: assemble.Log) -> list[tuple[dict, Path]]:
     """(row, model file) of the run's top rows, then of the baseline run's (if given)."""
-    models = [(row, run_dir / row["model_path"]) for row in rows]
+    models = [(row, trial_model(run_dir, row)) for row in rows]
     if baselines is None:
         return models
     extra, notes = baseline_rows(baselines, run, run_dir / "run.json")
     for note in notes:
         log(note)
-    return models + [(row, Path(baselines) / row["model_path"]) for row in extra]
+    return models + extra
 
 
 def write_bundle(run_dir, top_k: int, out_dir, formats: list[str] | None = None, *,
@@ -123,7 +146,8 @@ def write_bundle(run_dir, top_k: int, out_dir, formats: list[str] | None = None,
     """Export, check and hash the run's top `top_k` models into the bundle folder `out_dir`,
     and the baselines of the `fer-edge baselines` run folder `baselines` after them."""
     run_dir, out_dir = Path(run_dir), Path(out_dir)
-    run = read_json(run_dir / "run.json", "run.json")
+    refuse_overlap("--out", out_dir, [run_dir, *([Path(baselines)] if baselines else [])])
+    run = read_run(run_dir)
     chosen = _with_baselines(run_dir, run, top_rows(run_dir, top_k), baselines, log)
     plan = plan_formats(formats)
     with assemble.staged(out_dir, force) as stage:
