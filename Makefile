@@ -1,10 +1,12 @@
 # fer-edge: the two commands of the README, and the pieces they are made of.
+SHELL  := /bin/bash
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: setup demo test test-fast lint bench-fidelity bench-trial bench-baselines clean
+.PHONY: setup demo test test-fast lint bench-fidelity bench-trial bench-baselines mutation clean images images-base \
+	image-search image-cpu image-pi test-images locks locks-check
 
 setup: $(STAMP)
 
@@ -34,6 +36,9 @@ lint: setup
 	# and vermin proves nothing in it needs more than 3.6.
 	$(BIN)/ruff check --isolated --no-force-exclude --select F,E9 --target-version py37 harness/
 	$(BIN)/vermin --no-tips --violations --target=3.6- harness/
+	# Every Dockerfile: nothing above "info" (each ignored rule is justified beside it).
+	$(BIN)/hadolint --failure-threshold warning Dockerfile.*
+	$(BIN)/check-jsonschema --builtin-schema vendor.compose-spec compose/*.yaml
 
 ## Every test, slow end-to-end ones included (what CI runs).
 test: lint
@@ -42,11 +47,18 @@ test: lint
 test-fast: setup
 	$(BIN)/python -m pytest -q -m "not slow"
 
-## Harness vs the runtimes' own tools (benchmark_app, litert-benchmark) on BUNDLE.
+## Harness vs the runtimes' own tools (benchmark_app, litert-benchmark) on BUNDLE, every side
+## at its own default settings (benchmark_app runs 60 s a time: about 30 min for 4 models).
 BUNDLE ?= models/fidelity
+REPEATS ?= 3
 bench-fidelity: setup
-	$(BIN)/python benchmarks/fidelity.py --bundle $(BUNDLE) --threads 1,2 --rounds 500 --warmup 50 \
-		--repeats 9 --out benchmarks/fidelity-results.md
+	$(BIN)/python benchmarks/fidelity.py --bundle $(BUNDLE) --threads 1,2 --repeats $(REPEATS) \
+		--out benchmarks/fidelity-results.md
+
+## Mutation testing (cosmic-ray) of the modules whose numbers users read: the kill rate per
+## module, survivors with their reviewed reasons. CPU-heavy (about an hour on 2 cores): not in CI.
+mutation: setup
+	$(BIN)/python benchmarks/mutation.py --out benchmarks/mutation-results.md
 
 ## Cost of one stage-1 trial and trials per hour.
 bench-trial: setup
@@ -56,6 +68,40 @@ bench-trial: setup
 bench-baselines: setup
 	$(BIN)/python -m pytest benchmarks/bench_baselines.py --benchmark-only \
 		--benchmark-columns=mean,median,min,max,rounds
+
+## Images, built with podman (no Docker engine needed) in storage of their own
+## (images/podman/env.sh); bases made here with debootstrap, so nothing is pulled. See docs/images.md.
+PODMAN_BUILD := source images/podman/env.sh && podman build --format docker
+images-base:
+	images/make-base bookworm amd64
+
+image-search: images-base
+	$(PODMAN_BUILD) -t localhost/fer-edge-search -f Dockerfile.search .
+
+image-cpu: images-base
+	$(PODMAN_BUILD) -t localhost/fer-edge-cpu -f Dockerfile.cpu .
+
+## What CI builds and runs here (x86-64).
+images: image-search image-cpu
+
+## Raspberry Pi image for arm64 under qemu (qemu-user-static and binfmt_misc needed).
+image-pi:
+	images/make-base bookworm arm64 localhost/debian:bookworm-slim-arm64
+	$(PODMAN_BUILD) --arch arm64 --build-arg BASE=localhost/debian:bookworm-slim-arm64 \
+		-t localhost/fer-edge-pi -f Dockerfile.pi .
+
+## The image tests (tests/test_images_engine.py) against images built above, through the Docker
+## SDK on a podman API socket the tests start themselves; fail rather than skip.
+test-images: setup
+	FER_EDGE_IMAGES=1 $(BIN)/python -m pytest -q tests/test_images_engine.py
+
+## Pinned requirements of every image (images/NAME/requirements.txt), from requirements.in.
+locks: setup
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/python images/locks.py compile
+
+## Every pin downloaded as a binary wheel for each image's Python and platforms.
+locks-check: setup
+	$(BIN)/python images/locks.py check
 
 clean:
 	rm -rf $(VENV) runs .pytest_cache

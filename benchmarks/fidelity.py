@@ -1,22 +1,25 @@
 """Fidelity benchmark: the harness's latency against the runtimes' own tools on the same files.
 
-Issue 4 item 5: the harness's median must be within 10% of the native tool's on the models of
-the default space. For every (model, backend) of a bundle, the harness suite (through
-`fer_edge_harness.runner.suite_command`, as `fer-edge bench` runs it) and the runtime's own tool
-time the SAME artifact with the same threads and precision, one right after the other; the pair
-is repeated `--repeats` times, alternating which side goes first, so that the shared machine's
-noise hits both alike. Each side's figure is the median of its per-run medians.
+Issues 4 and 13: at its DEFAULT timing settings (what `fer-edge bench` and a board image run:
+a warm-up until the latency settles, then at least 40 rounds and 1 s), the harness's median must
+be within 10% of each native tool's median at that tool's own defaults, on the models of the
+default space. For every (model, backend) of a bundle, the harness suite (through
+`fer_edge_harness.runner.suite_command`) and the runtime's own tool time the SAME artifact with
+the same threads and precision, one right after the other; the pair is repeated `--repeats`
+times, alternating which side goes first, so that the shared machine's noise hits both alike.
+Each side's figure is the median of its per-run medians.
 
     .venv/bin/python benchmarks/fidelity.py --bundle models/NAME [--threads 1[,2]]
-        [--rounds 300] [--warmup 50] [--repeats 3] [--models t0001,t0002] [--out FILE.md]
+        [--repeats 3] [--models t0001,t0002] [--out FILE.md]
 
-Native tools:
+Native tools, each at its own default run length:
 - openvino: OpenVINO's `benchmark_app -api sync -b 1 -nstreams 1 -hint none -nthreads T
-  -infer_precision P -shape [1,H,W,C]` on the harness's IR. Its latencies are the InferRequest's
-  own C++ timer, so they exclude the Python call the harness's wall clock includes.
-- tflite, tflite-int8: `litert-benchmark --num_runs N --warmup_runs W --num_threads T`
-  (ai_edge_litert's Python loop over CompiledModel.run_by_name, perf_counter around each call),
-  run through its own main() with rounding of its JSON turned off (LITERT_UNROUNDED below).
+  -infer_precision P -shape [1,H,W,C]` on the harness's IR (no -niter, no -t: its default of
+  60 s on a CPU). Its latencies are the InferRequest's own C++ timer, so they exclude the Python
+  call the harness's wall clock includes.
+- tflite, tflite-int8: `litert-benchmark --num_threads T` (its defaults: 5 warm-up and 50 timed
+  runs; ai_edge_litert's Python loop over CompiledModel.run_by_name, perf_counter around each
+  call), run through its own main() with rounding of its JSON turned off (LITERT_UNROUNDED).
 """
 
 from __future__ import annotations
@@ -62,8 +65,6 @@ class Case:
 @dataclass(frozen=True)
 class Settings:
     bundle_dir: Path
-    rounds: int
-    warmup: int
     input_shape: tuple[int, ...]  # (H, W, C)
     workdir: Path
 
@@ -78,11 +79,11 @@ def _run(argv: list[str]) -> str:
 
 
 def time_harness(case: Case, settings: Settings) -> fp.Timing:
-    """One harness run of this (model, backend): pytest-benchmark's median and mean."""
+    """One harness run of this (model, backend) at the harness's default timing settings:
+    pytest-benchmark's median and mean, and how long it warmed up and timed."""
     json_out = settings.workdir / "harness.json"
     argv = suite_command(str(settings.bundle_dir), [case.backend], "fidelity", "latency",
-                         str(json_out), threads=case.threads, rounds=settings.rounds,
-                         warmup_rounds=settings.warmup, models=[case.model_id],
+                         str(json_out), threads=case.threads, models=[case.model_id],
                          extra_args=["-q"])
     _run(argv)
     timing, sha256 = fp.parse_harness(json.loads(json_out.read_text()), case.model_id,
@@ -100,8 +101,7 @@ def benchmark_app_argv(case: Case, settings: Settings) -> list[str]:
     shape = "[{}]".format(",".join(str(d) for d in (1, *settings.input_shape)))
     return [str(BIN / "benchmark_app"), "-m", str(case.artifact), "-d", "CPU", "-api", "sync",
             "-b", "1", "-nstreams", "1", "-nthreads", str(case.threads),
-            "-infer_precision", precision, "-hint", "none", "-niter", str(settings.rounds),
-            "-shape", shape]
+            "-infer_precision", precision, "-hint", "none", "-shape", shape]
 
 
 # litert-benchmark's own main(), with its module's `round` made the identity: the very loop the
@@ -114,7 +114,6 @@ LITERT_UNROUNDED = ("import sys; import ai_edge_litert.tools.benchmark_litert_mo
 
 def litert_argv(case: Case, settings: Settings, result_json: Path) -> list[str]:
     return [sys.executable, "-c", LITERT_UNROUNDED, "--model", str(case.artifact),
-            "--num_runs", str(settings.rounds), "--warmup_runs", str(settings.warmup),
             "--num_threads", str(case.threads), "--result_json", str(result_json)]
 
 
@@ -158,9 +157,11 @@ def cases(bundle_dir: Path, manifest: dict, backends: list[str], threads: list[i
     return found
 
 
-def measure(all_cases: list[Case], settings: Settings, repeats: int, log) -> dict:
+def measure(all_cases: list[Case], settings: Settings, repeats: int, log,
+            loads: list[float]) -> dict:
     """{case: [(harness, native) per repeat]}, pairs back to back, the first side alternating
-    with the repeat (and the case) so neither side always runs on a warmer or cooler machine."""
+    with the repeat (and the case) so neither side always runs on a warmer or cooler machine.
+    `loads` receives the 1-minute load average after each pair."""
     pairs: dict[Case, list[tuple[fp.Timing, fp.Timing]]] = {c: [] for c in all_cases}
     for repeat in range(repeats):
         for index, case in enumerate(all_cases):
@@ -172,9 +173,11 @@ def measure(all_cases: list[Case], settings: Settings, repeats: int, log) -> dic
                 harness = time_harness(case, settings)
                 native = time_native(case, settings)
             pairs[case].append((harness, native))
-            log("repeat {} {} {} threads {}: harness {:.1f} us, {} {:.1f} us ({} first)".format(
-                repeat + 1, case.model_id, case.backend, case.threads, harness.median_us,
-                TOOLS[case.backend], native.median_us, "native" if native_first else "harness"))
+            loads.append(os.getloadavg()[0])
+            log("repeat {} {} {} threads {}: harness {:.1f} us, {} {:.1f} us ({} first), "
+                "load {:.2f}".format(repeat + 1, case.model_id, case.backend, case.threads,
+                                     harness.median_us, TOOLS[case.backend], native.median_us,
+                                     "native" if native_first else "harness", loads[-1]))
     return pairs
 
 
@@ -188,12 +191,14 @@ def raw_rows(pairs: dict) -> list[list[str]]:
                          fp.fmt_us(native.median_us, native.median_halfwidth_us),
                          f"{harness.median_us / native.median_us:.3f}",
                          fp.fmt_us(harness.mean_us),
-                         fp.fmt_us(native.mean_us, native.mean_halfwidth_us)])
+                         fp.fmt_us(native.mean_us, native.mean_halfwidth_us),
+                         fp.ran_for(harness), fp.ran_for(native)])
     return rows
 
 
 RAW_HEADER = ["model", "backend", "native tool", "threads", "repeat", "harness median (us)",
-              "native median (us)", "ratio", "harness mean (us)", "native mean (us)"]
+              "native median (us)", "ratio", "harness mean (us)", "native mean (us)",
+              "harness ran", "native tool ran"]
 
 LEGEND = """\
 Columns: *harness median* is pytest-benchmark's `stats.median` of the harness's timed rounds
@@ -231,16 +236,25 @@ def versions() -> str:
     return ", ".join(f"{n} {metadata.version(n)}" for n in names)
 
 
-def report(pairs: dict, command: str, started: str, before: str) -> str:
+def load_line(loads: list[float]) -> str:
+    """The 1-minute load average over the run, sampled after every pair."""
+    ordered = sorted(loads)
+    return (f"Load average (1 min) after each of the {len(loads)} pairs: min {ordered[0]:.2f}, "
+            f"median {ordered[len(ordered) // 2]:.2f}, max {ordered[-1]:.2f} "
+            f"(nproc {os.cpu_count()})")
+
+
+def report(pairs: dict, command: str, started: str, before: str, loads: list[float]) -> str:
     summary = [fp.summary_row(c.model_id, c.mflop, c.backend, TOOLS[c.backend], c.threads,
                               runs[0][0].precision or "?", fp.pool(runs),
-                              max(n.median_halfwidth_us for _, n in runs))
+                              max(n.median_halfwidth_us for _, n in runs),
+                              (fp.ran_for(runs[-1][0]), fp.ran_for(runs[-1][1])))
                for c, runs in pairs.items()]
     return "\n".join([
         f"Command: `{command}`", "",
         f"Date: {started}; Python {platform.python_version()}; {versions()}", "",
         "Machine: {} at the start; {} at the end".format(before, machine().split(", load ")[1]),
-        "", fp.markdown_table(fp.SUMMARY_HEADER, summary), "", LEGEND, "",
+        "", load_line(loads), "", fp.markdown_table(fp.SUMMARY_HEADER, summary), "", LEGEND, "",
         "Every run:", "", fp.markdown_table(RAW_HEADER, raw_rows(pairs)), ""])
 
 
@@ -256,8 +270,6 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--bundle", required=True, type=Path)
     parser.add_argument("--threads", default="1", help="comma list, e.g. 1,2 (default 1)")
-    parser.add_argument("--rounds", type=int, default=300, help="timed runs a side (300)")
-    parser.add_argument("--warmup", type=int, default=50, help="untimed runs first (50)")
     parser.add_argument("--repeats", type=int, default=3, help="pairs a case (3)")
     parser.add_argument("--backends", default=",".join(BACKENDS))
     parser.add_argument("--models", default="", help="comma list of model ids (all)")
@@ -282,11 +294,12 @@ def main(argv: list[str] | None = None) -> int:
     started = datetime.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z")
     before = machine()
     with tempfile.TemporaryDirectory(prefix="fidelity-") as workdir:
-        settings = Settings(args.bundle.resolve(), args.rounds, args.warmup,
-                            tuple(manifest["input"]["shape"]), Path(workdir))
+        settings = Settings(args.bundle.resolve(), tuple(manifest["input"]["shape"]),
+                            Path(workdir))
+        loads: list[float] = []
         pairs = measure(all_cases, settings, args.repeats,
-                        lambda line: print(line, file=sys.stderr, flush=True))
-    text = report(pairs, command, started, before)
+                        lambda line: print(line, file=sys.stderr, flush=True), loads)
+    text = report(pairs, command, started, before, loads)
     print(text)
     if args.out:
         write_atomically(args.out, text)

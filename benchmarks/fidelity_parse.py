@@ -29,6 +29,22 @@ class Timing:
     precision: str | None
     median_halfwidth_us: float = 0.0
     mean_halfwidth_us: float = 0.0
+    rounds: int | None = None  # timed calls
+    timed_s: float | None = None  # seconds of timed calls
+    warmup_calls: int | None = None
+    warmup_s: float | None = None
+
+
+def ran_for(timing: Timing) -> str:
+    """How long a side ran: `0.20 s warm-up (870 calls) + 1.02 s timed (4693 rounds)`."""
+    parts = []
+    if timing.warmup_calls is not None:
+        seconds = "" if timing.warmup_s is None else f"{timing.warmup_s:.2f} s "
+        parts.append(f"{seconds}warm-up ({timing.warmup_calls} calls)")
+    if timing.rounds is not None:
+        seconds = "" if timing.timed_s is None else f"{timing.timed_s:.2f} s "
+        parts.append(f"{seconds}timed ({timing.rounds} rounds)")
+    return " + ".join(parts) or "?"
 
 
 @dataclass(frozen=True)
@@ -78,13 +94,20 @@ def parse_benchmark_app(log: str) -> Timing:
             raise ValueError(f"benchmark_app printed no '{label}:' latency")
         found[label] = match.groups()
     threads = re.search(r"^\[ INFO \]\s+INFERENCE_NUM_THREADS:\s*(\d+)", log, re.MULTILINE)
+    count = re.search(r"^\[ INFO \]\s+Count:\s+(\d+) iterations", log, re.MULTILINE)
+    duration = re.search(r"^\[ INFO \]\s+Duration:\s+([\d.]+) ms", log, re.MULTILINE)
+    first = re.search(r"^\[ INFO \]\s+First inference took ([\d.]+) ms", log, re.MULTILINE)
     precision = re.search(r"^\[ INFO \]\s+INFERENCE_PRECISION_HINT:\s*(.+)$", log, re.MULTILINE)
     return Timing(
         median_us=_latency_us(*found["Median"]), mean_us=_latency_us(*found["Average"]),
         threads=int(threads.group(1)) if threads else None,
         precision=precision_name(precision.group(1)) if precision else None,
         median_halfwidth_us=_printed_halfwidth_us(*found["Median"]),
-        mean_halfwidth_us=_printed_halfwidth_us(*found["Average"]))
+        mean_halfwidth_us=_printed_halfwidth_us(*found["Average"]),
+        rounds=int(count.group(1)) if count else None,
+        timed_s=float(duration.group(1)) / 1000.0 if duration else None,
+        warmup_calls=1 if first else None,
+        warmup_s=float(first.group(1)) / 1000.0 if first else None)
 
 
 def _looks_rounded(value_ms: float) -> bool:
@@ -109,10 +132,13 @@ def parse_litert(report: dict, input_bytes: int, precision: str | None = None) -
         mean_us = megabytes / throughput * 1e6
         # throughput is within +-0.005 MB/s of the truth: the wider side of the mean's interval.
         mean_halfwidth_us = megabytes / max(throughput - 0.005, 1e-9) * 1e6 - mean_us
+    runs = latency.get("num_runs")
     return Timing(median_us=median_ms * 1000.0, mean_us=mean_us,
                   threads=int(report["num_threads"]), precision=precision,
                   median_halfwidth_us=5.0 if _looks_rounded(median_ms) else 0.0,
-                  mean_halfwidth_us=mean_halfwidth_us)
+                  mean_halfwidth_us=mean_halfwidth_us,
+                  rounds=runs, timed_s=None if runs is None else runs * mean_us / 1e6,
+                  warmup_calls=latency.get("num_warmup_runs"))
 
 
 def parse_harness(report: dict, model_id: str, backend: str) -> tuple[Timing, str]:
@@ -123,7 +149,10 @@ def parse_harness(report: dict, model_id: str, backend: str) -> tuple[Timing, st
         if info.get("model_id") == model_id and info.get("backend") == backend:
             stats = bench["stats"]
             timing = Timing(median_us=stats["median"] * 1e6, mean_us=stats["mean"] * 1e6,
-                            threads=info.get("threads"), precision=info.get("precision"))
+                            threads=info.get("threads"), precision=info.get("precision"),
+                            rounds=stats.get("rounds"), timed_s=stats.get("total"),
+                            warmup_calls=info.get("warmup_rounds"),
+                            warmup_s=info.get("warmup_s"))
             return timing, str(info.get("artifact_sha256", ""))
     failures = report.get("fer_edge", {}).get("failures", []) + \
         report.get("fer_edge", {}).get("skipped", [])
@@ -201,18 +230,20 @@ SUMMARY_HEADER = [
     "model", "MFLOP", "backend / native tool", "threads", "precision",
     "harness median (us)", "native median (us)", "ratio harness/native (median of pair ratios)",
     "within 10%?", "ratio of fastest runs' medians", "harness mean (us)", "native mean (us)",
-    "ratio of means", "per-pair median ratios"]
+    "ratio of means", "per-pair median ratios", "harness ran (each run)",
+    "native tool ran (each run)"]
 
 
 def summary_row(model_id: str, mflop: float, backend: str, tool: str, threads: int,
-                precision: str, pooled: Pooled, halfwidth: float) -> list[str]:
+                precision: str, pooled: Pooled, halfwidth: float,
+                ran: tuple[str, str] = ("?", "?")) -> list[str]:
     """One line of the summary table (see SUMMARY_HEADER); `halfwidth`: the native tool's
-    rounding of its median."""
+    rounding of its median; `ran`: how long each side ran in one run (ran_for)."""
     return [model_id, f"{mflop:.1f}", f"{backend} / {tool}", str(threads),
             precision, fmt_us(pooled.harness_median_us),
             fmt_us(pooled.native_median_us, halfwidth),
             f"{pooled.ratio:.3f}", verdict(pooled), f"{pooled.fastest_ratio:.3f}",
             fmt_us(pooled.harness_mean_us),
             fmt_us(pooled.native_mean_us), f"{pooled.mean_ratio:.3f}",
-            " ".join(f"{r:.2f}" for r in pooled.ratios)]
+            " ".join(f"{r:.2f}" for r in pooled.ratios), *ran]
 

@@ -106,13 +106,18 @@ def shared_tiny_bundle(tmp_path_factory) -> Path:
     return _BUILT["bundle"]
 
 
+# Timing for the tests that check something else than the timing: 3 rounds after 1 call.
+QUICK_TIMING = {"rounds": 3, "warmup_rounds": 1, "min_time_s": 0.0, "max_warmup_s": 0.0}
+
+
 def run_host_suite(bundle: Path, json_out: Path, backends: list[str], *extra: str,
-                   env: dict | None = None) -> subprocess.CompletedProcess:
+                   env: dict | None = None, timing: dict | None = None
+                   ) -> subprocess.CompletedProcess:
     """The board suite in a child process, as a board runs it: label test-host, one thread,
-    3 rounds after 1 warm-up."""
+    3 rounds after 1 warm-up (QUICK_TIMING), or `timing` ({} for the harness's defaults)."""
     from fer_edge_harness.runner import suite_command
 
     argv = suite_command(bundle, backends, "test-host", "latency", json_out, threads=1,
-                         rounds=3, warmup_rounds=1, extra_args=extra)
+                         extra_args=extra, **(QUICK_TIMING if timing is None else timing))
     return subprocess.run(argv, capture_output=True, text=True, timeout=600,
                           env={**os.environ, **(env or {})})

@@ -22,7 +22,7 @@ import pytest
 
 from fer_edge.cli import main
 from fer_edge_harness.bundle import file_record, manifest_hash
-from fer_edge_harness.results_schema import OPTIONAL_EXTRA_INFO
+from fer_edge_harness.results_schema import OPTIONAL_EXTRA_INFO, RESULTS_SCHEMA_VERSION
 
 FIXTURES = Path(__file__).parent / "fixtures" / "merge"
 REAL_FILE = FIXTURES / "pytest_benchmark_5.3.1_host.json"
@@ -93,9 +93,10 @@ BACKENDS = {"pi": "tflite", "jetson-nano-5w": "tensorrt", "jetson-nano-maxn": "t
 
 
 def _scaled_stats(template: dict[str, Any], latency_ms: float) -> dict[str, Any]:
-    """The template's stats rescaled to a mean of `latency_ms` (in seconds, as pytest-benchmark)."""
+    """The template's stats rescaled to a median of `latency_ms` (in seconds, as
+    pytest-benchmark), since latency_ms is the median of the rounds (results schema 2)."""
     stats = copy.deepcopy(template)
-    factor = latency_ms / 1000.0 / template["mean"]
+    factor = latency_ms / 1000.0 / template["median"]
     for key in ("min", "max", "mean", "stddev", "median", "iqr", "q1", "q3", "ld15iqr",
                 "hd15iqr", "total"):
         stats[key] = template[key] * factor
@@ -120,6 +121,12 @@ def benchmark_entry(template: dict[str, Any], device_label: str, model: dict[str
         "device_label": device_label, "hardware": {"board": device_label}, "stage": stage,
         "accuracy": model["accuracy"], "n_test": 197, "latency_ms": model["latency_ms"],
         "bundle_sha256": bundle_sha256, "runtime_versions": {"fake": "1.0"},
+        "latency_statistic": "median", "latency_mean_ms": entry["stats"]["mean"] * 1000.0,
+        "latency_iqr_ms": entry["stats"]["iqr"] * 1000.0,
+        "latency_cv": entry["stats"]["stddev"] / entry["stats"]["mean"],
+        "rounds": entry["stats"]["rounds"], "timed_s": entry["stats"]["total"],
+        "warmup_rounds": 10, "warmup_s": 0.2, "warmup_settled": True,
+        "flags": model.get("flags", []),
     })
     if power is not None:
         extra.update({"power_sensor": "um34c", "idle_power_w": 2.0,
@@ -138,7 +145,7 @@ def write_results(path: Path, device_label: str, models: list[dict[str, Any]], *
     data["benchmarks"] = [benchmark_entry(real["benchmarks"][0], device_label, m, stage,
                                           bundle_sha256) for m in models]
     data.update({"datetime": written, "version": real["version"]})
-    data["fer_edge"] = {"schema_version": 1, "bundle_sha256": bundle_sha256,
+    data["fer_edge"] = {"schema_version": RESULTS_SCHEMA_VERSION, "bundle_sha256": bundle_sha256,
                         "device_label": device_label, "stage": stage,
                         "failures": failures or [], "skipped": []}
     path.write_text(json.dumps(data, indent=1))

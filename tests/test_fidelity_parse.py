@@ -22,8 +22,10 @@ BENCHMARK_APP_LOG = """\
 [ INFO ]   INFERENCE_NUM_THREADS: 1
 [ INFO ]   INFERENCE_PRECISION_HINT: <Type: 'float32'>
 [ INFO ]   PERFORMANCE_HINT: LATENCY
+[ INFO ] First inference took 1.95 ms
 [Step 11/11] Dumping statistics report
-[ INFO ] Count:            300 iterations
+[ INFO ] Count:            167450 iterations
+[ INFO ] Duration:         60000.53 ms
 [ INFO ] Latency:
 [ INFO ]    Median:        358.30 us
 [ INFO ]    Average:       410.63 us
@@ -33,7 +35,8 @@ BENCHMARK_APP_LOG = """\
 
 # A real litert-benchmark --result_json (fp32 model: input 1x48x48x1 float32 = 9216 bytes).
 LITERT_REPORT = {"num_threads": 1, "throughput_mb_s": 24.21,
-                 "latency": {"avg_ms": 0.36, "median_ms": 0.35, "num_runs": 300}}
+                 "latency": {"avg_ms": 0.36, "median_ms": 0.35, "num_runs": 50,
+                             "num_warmup_runs": 5}}
 
 
 def harness_report(*entries):
@@ -53,6 +56,21 @@ def test_benchmark_app_log_in_microseconds():
     assert timing.mean_us == pytest.approx(410.63)
     assert (timing.threads, timing.precision) == (1, "fp32")
     assert timing.median_halfwidth_us == pytest.approx(0.005)
+    assert (timing.rounds, timing.timed_s) == (167450, pytest.approx(60.00053))
+    assert fp.ran_for(timing) == "0.00 s warm-up (1 calls) + 60.00 s timed (167450 rounds)"
+
+
+def test_how_long_litert_benchmark_and_the_harness_ran():
+    litert = fp.parse_litert(LITERT_REPORT, 48 * 48 * 4, "fp32")
+    assert (litert.rounds, litert.warmup_calls) == (50, 5)
+    assert litert.timed_s == pytest.approx(50 * 363.035e-6, rel=1e-4)
+    assert fp.ran_for(litert) == "warm-up (5 calls) + 0.02 s timed (50 rounds)"
+    report = harness_report(("t1", "tflite", 0.0004, 0.00041))
+    report["benchmarks"][0]["stats"].update(rounds=2500, total=1.02)
+    report["benchmarks"][0]["extra_info"].update(warmup_rounds=480, warmup_s=0.2)
+    harness, _ = fp.parse_harness(report, "t1", "tflite")
+    assert fp.ran_for(harness) == "0.20 s warm-up (480 calls) + 1.02 s timed (2500 rounds)"
+    assert fp.ran_for(fp.Timing(1.0, 1.0, 1, "fp32")) == "?"
 
 
 def test_benchmark_app_log_in_milliseconds_and_bf16():

@@ -15,6 +15,7 @@ from fer_edge_harness.results_schema import (
     DESCRIPTIVE_EXTRA_INFO,
     OPTIONAL_EXTRA_INFO,
     REQUIRED_EXTRA_INFO,
+    TIMING_EXTRA_INFO,
 )
 from fer_edge_harness.session import Case, CaseFailure
 from fer_edge_harness.settings import RunSettings, SettingsError, settings_from_options
@@ -34,17 +35,26 @@ def settings(**kw) -> RunSettings:
     return RunSettings(**{**base, **kw})
 
 
+LATENCY = {"latency_ms": 0.52, "latency_mean_ms": 0.55, "latency_iqr_ms": 0.01,
+           "latency_cv": 0.2, "rounds": 1923, "timed_s": 1.06, "warmup_rounds": 400,
+           "warmup_s": 0.2, "warmup_settled": True, "flags": []}
+
+
 def extra_info(power=None, stage="latency") -> dict:
     return results.build_extra_info(
-        settings(stage=stage), Case("t0001", "tflite-int8"), FakeBackend(), 0.00052, 96.95, 327,
+        settings(stage=stage), Case("t0001", "tflite-int8"), FakeBackend(), LATENCY, 96.95, 327,
         {"board": "Coral Dev Board"}, {"cpus": {}}, {"cpus": {}}, "ab" * 32, {"x": "1"},
         {"format": "tflite_int8", "sha256": "cd" * 32}, power=power)
 
 
-def test_extra_info_has_every_schema_field_and_the_timed_mean():
+def test_extra_info_has_every_schema_field_and_the_timed_median():
     info = extra_info()
-    assert set(info) == set(REQUIRED_EXTRA_INFO + OPTIONAL_EXTRA_INFO + DESCRIPTIVE_EXTRA_INFO)
-    assert info["latency_ms"] == 0.00052 * 1000.0
+    assert set(info) == set(REQUIRED_EXTRA_INFO + OPTIONAL_EXTRA_INFO + TIMING_EXTRA_INFO
+                            + DESCRIPTIVE_EXTRA_INFO)
+    assert info["latency_ms"] == 0.52 and info["latency_statistic"] == "median"
+    assert {k: info[k] for k in LATENCY} == LATENCY
+    assert info["timing_settings"] == {"min_rounds": 40, "min_time_s": 1.0,
+                                       "min_warmup_rounds": 10, "max_warmup_s": 2.0}
     assert (info["model_id"], info["backend"], info["precision"], info["threads"]) == (
         "t0001", "tflite-int8", "int8", 4)
     assert (info["accuracy"], info["n_test"], info["stage"]) == (96.95, 327, "latency")
@@ -64,7 +74,7 @@ class FallbackBackend(FakeBackend):
 
 def test_extra_info_names_the_file_that_ran_and_the_backends_details():
     info = results.build_extra_info(
-        settings(), Case("t0001", "openvino"), FallbackBackend(), 0.001, 50.0, 10, {}, {}, {},
+        settings(), Case("t0001", "openvino"), FallbackBackend(), LATENCY, 50.0, 10, {}, {}, {},
         "ab" * 32, {}, {"format": "openvino_fp16", "sha256": "cd" * 32})
     assert (info["artifact_format"], info["artifact_sha256"]) == ("onnx", "ef" * 32)
     assert info["backend_details"]["fallback"] == "openvino_fp16 did not load"
@@ -78,7 +88,7 @@ def test_extra_info_compares_sticky_throttle_bits_before_and_after():
                            "occurred": ["arm-frequency-capped", "throttled",
                                         "soft-temperature-limit"]}}
     info = results.build_extra_info(
-        settings(), Case("t0001", "tflite"), FakeBackend(), 0.001, 50.0, 10, {}, before, after,
+        settings(), Case("t0001", "tflite"), FakeBackend(), LATENCY, 50.0, 10, {}, before, after,
         "ab" * 32, {}, {"format": "tflite_fp32", "sha256": "cd" * 32})
     # 0x50000 -> 0xe0008: capping and soft limit are new; "throttled" was already set before.
     assert info["throttling_during"] == {
@@ -105,7 +115,7 @@ def test_power_fields_follow_the_papers_units():
 
 
 def test_energy_uses_the_sustained_runs_latency_not_the_timed_rounds():
-    # The timed rounds said 0.52 ms (stats mean); the sustained run managed 0.60 ms each.
+    # The timed rounds said 0.52 ms (their median); the sustained run managed 0.60 ms each.
     info = extra_info(power=power_record(latency_ms=0.60), stage="power")
     assert info["latency_ms"] == pytest.approx(0.52)
     assert info["energy_mj"] == pytest.approx(0.52 * 0.60)
@@ -121,7 +131,11 @@ def test_a_partial_power_record_keeps_its_means_but_gives_no_dynamic_power():
 def test_run_info_record():
     run = results.run_info(settings(), "ab" * 32, [{"model_id": "t1", "backend": "x",
                                                     "reason": "r"}], [], complete=False)
-    assert run["schema_version"] == 1 and run["complete"] is False
+    assert run["schema_version"] == 2 and run["complete"] is False
+    assert (run["min_time_s"], run["max_warmup_s"], run["latency_statistic"]) == (1.0, 2.0,
+                                                                                  "median")
+    assert run["flag_limits"] == {"max_relative_iqr": 0.1, "max_drift": 0.1,
+                                  "max_mean_excess": 0.5}
     assert (run["device_label"], run["stage"], run["rounds"], run["threads"]) == (
         "coral-dev", "latency", 40, 4)
     assert run["failures"][0]["reason"] == "r" and run["skipped"] == []
@@ -160,13 +174,15 @@ def test_the_json_path_is_taken_over_from_pytest_benchmark(tmp_path):
 OPTIONS = {"fer_bundle": "/b", "fer_backend": "tflite,keras", "fer_device_label": "rpi4",
            "fer_stage": "latency", "fer_threads": None, "fer_rounds": 40,
            "fer_warmup_rounds": 10, "fer_models": "t1, t2", "fer_openvino_device": "CPU",
-           "fer_cache_dir": None}
+           "fer_cache_dir": None, "fer_min_time": 1.0, "fer_max_warmup_time": "2.5",
+           "fer_round_times": False}
 
 
 def test_settings_from_options():
     made = settings_from_options(OPTIONS.get)
     assert made.backends == ["tflite", "keras"] and made.models == ["t1", "t2"]
     assert made.threads >= 1 and made.rounds == 40 and made.cache_dir == "/b/engines"
+    assert (made.min_time_s, made.max_warmup_s, made.keep_round_times) == (1.0, 2.5, False)
 
 
 @pytest.mark.parametrize(("change", "message"), [
@@ -177,6 +193,9 @@ def test_settings_from_options():
     ({"fer_rounds": "0"}, "--rounds: must be at least 1, got 0"),
     ({"fer_warmup_rounds": "-1"}, "--warmup-rounds: must be at least 0"),
     ({"fer_threads": "two"}, "--threads: 'two' is not a whole number"),
+    ({"fer_min_time": "-1"}, "--min-time: must be a finite number of seconds >= 0"),
+    ({"fer_min_time": "nan"}, "--min-time: must be a finite number of seconds >= 0"),
+    ({"fer_max_warmup_time": "soon"}, "--max-warmup-time: 'soon' is not a number"),
 ])
 def test_bad_options_name_the_option(change, message):
     with pytest.raises(SettingsError, match=message):

@@ -22,10 +22,12 @@ from harness_fixtures import (
 from harness_fixtures import run_host_suite as run_suite
 
 from fer_edge_harness.bundle import BundleError, verify_bundle
+from fer_edge_harness.quality import FLAG_NAMES
 from fer_edge_harness.results_schema import (
     OPTIONAL_EXTRA_INFO,
     REQUIRED_EXTRA_INFO,
     RUN_INFO_KEY,
+    TIMING_EXTRA_INFO,
 )
 from fer_edge_harness.runner import run_benchmarks
 
@@ -49,8 +51,9 @@ def model_ids(bundle: Path) -> list[str]:
 
 
 def test_every_host_backend_gives_one_complete_json(tiny, tmp_path):
+    """At the harness's default timing: a settled warm-up, then >= 40 rounds and >= 1 s."""
     out = tmp_path / "host.json"
-    done = run_suite(tiny, out, [*HOST_BACKENDS, "edgetpu", "tensorrt"])
+    done = run_suite(tiny, out, [*HOST_BACKENDS, "edgetpu", "tensorrt"], timing={})
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     document = json.loads(out.read_text())
     manifest = verify_bundle(tiny)
@@ -59,10 +62,20 @@ def test_every_host_backend_gives_one_complete_json(tiny, tmp_path):
         == sorted((m, b) for m in model_ids(tiny) for b in HOST_BACKENDS)
     for bench in benches:
         info, stats = bench["extra_info"], bench["stats"]
-        assert set(REQUIRED_EXTRA_INFO) | set(OPTIONAL_EXTRA_INFO) <= set(info)
+        assert set(REQUIRED_EXTRA_INFO + OPTIONAL_EXTRA_INFO + TIMING_EXTRA_INFO) <= set(info)
         assert 0 <= info["accuracy"] <= 100
-        assert info["latency_ms"] == stats["mean"] * 1000
-        assert stats["rounds"] == 3 and len(stats["data"]) == 3 and stats["iterations"] == 1
+        assert info["latency_ms"] == stats["median"] * 1000
+        assert info["latency_mean_ms"] == stats["mean"] * 1000
+        assert info["latency_iqr_ms"] == stats["iqr"] * 1000
+        assert stats["rounds"] == info["rounds"] >= 40 and stats["iterations"] == 1
+        # Rounds planned to last 1 s at the warm-up's median call, capped at 3 s at its mean:
+        # shorter only where a busy machine held the warm-up's mean far above its median.
+        assert info["timed_s"] == stats["total"]
+        assert info["timed_s"] >= 0.9 or info["warmup_settled"] is False or info["flags"], info
+        assert "data" not in stats  # per-round times only with --round-times
+        assert info["warmup_rounds"] >= 10 and info["warmup_settled"] in (True, False)
+        assert info["warmup_s"] >= 0.2 or info["warmup_settled"] is False
+        assert all(f["flag"] in FLAG_NAMES for f in info["flags"])
         assert info["n_test"] == manifest["test_set"]["n"]
         assert info["bundle_sha256"] == manifest["bundle_sha256"]
         assert (info["device_label"], info["stage"], info["threads"]) == ("test-host",
@@ -193,7 +206,8 @@ def test_options_are_checked_before_running(tiny, tmp_path):
 def test_run_benchmarks_and_the_bench_command(tiny, tmp_path):
     out = tmp_path / "api" / "run.json"
     code = run_benchmarks(tiny, ["tflite"], "api-host", "latency", out, threads=1, rounds=2,
-                          warmup_rounds=0, models=model_ids(tiny)[:1])
+                          warmup_rounds=0, models=model_ids(tiny)[:1], min_time_s=0,
+                          max_warmup_s=0)
     assert code == 0
     [bench] = json.loads(out.read_text())["benchmarks"]
     assert bench["stats"]["rounds"] == 2 and bench["extra_info"]["device_label"] == "api-host"
@@ -201,7 +215,7 @@ def test_run_benchmarks_and_the_bench_command(tiny, tmp_path):
     out = tmp_path / "cli.json"
     done = subprocess.run([str(cli), "bench", "--bundle", str(tiny), "--backend", "tflite-int8",
                            "--device-label", "cli-host", "--json", str(out), "--rounds", "2",
-                           "--warmup-rounds", "1", "--threads", "1"],
+                           "--warmup-rounds", "1", "--threads", "1", "--min-time", "0.1"],
                           capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stderr[-2000:]
     benches = json.loads(out.read_text())["benchmarks"]
@@ -211,3 +225,72 @@ def test_run_benchmarks_and_the_bench_command(tiny, tmp_path):
                            "--json", str(out), "--stage", "idle"], capture_output=True,
                           text=True)
     assert done.returncode == 2 and "error: --stage: must be one of latency, power" in done.stderr
+
+
+DISTURBER = '''
+import threading
+from fer_edge_harness import timing
+from fer_edge_harness.backends import tflite
+
+planned = {}
+real_plan = timing.planned_rounds
+real_infer = tflite.TfliteBackend.infer
+
+
+def plan(min_rounds, min_time_s, call_s, mean_call_s=None):
+    planned["rounds"] = real_plan(min_rounds, min_time_s, call_s, mean_call_s)
+    planned["calls"] = 0
+    return planned["rounds"]
+
+
+def busy():
+    while True:
+        pass
+
+
+def infer(self, prepared):
+    if "rounds" in planned:
+        planned["calls"] += 1
+        if planned["calls"] == planned["rounds"] // 2:
+            threading.Thread(target=busy, daemon=True).start()
+    return real_infer(self, prepared)
+
+
+timing.planned_rounds = plan
+tflite.TfliteBackend.infer = infer
+'''
+
+
+def test_a_busy_thread_started_mid_run_flags_the_result_through_to_the_report(tiny, tmp_path):
+    """The board suite at its default timing, with a busy thread started halfway through the
+    timed rounds of the first model (a pure-Python loop: it takes Python's interpreter from
+    the timing loop for a switch interval at a time): its result is flagged in the JSON, in
+    merge's ranking and in the report."""
+    from fer_edge_merge.ranking import merge_results
+    from fer_edge_merge.report import write_report
+
+    (tmp_path / "fer_disturber.py").write_text(DISTURBER)
+    out = tmp_path / "disturbed.json"
+    first = model_ids(tiny)[0]
+    done = run_suite(tiny, out, ["tflite"], "-p", "fer_disturber", "--models", first,
+                     env={"PYTHONPATH": str(tmp_path)}, timing={})
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    [bench] = json.loads(out.read_text())["benchmarks"]
+    flags = [f["flag"] for f in bench["extra_info"]["flags"]]
+    # The thread holds up many rounds for a whole switch interval: the mean far above the
+    # median, or (where the runtime lets go of the interpreter) every round slower.
+    assert {"heavy-tail", "drift"} & set(flags), bench["extra_info"]["flags"]
+    ranking = tmp_path / "ranking"
+    warnings: list[str] = []
+    merge_results([out], ranking, warn=warnings.append)
+    assert any("latency is flagged: " in w and first in w for w in warnings)
+    page = write_report(ranking, tmp_path / "report").read_text()
+    assert "Flagged latencies" in page and first in page.split("Flagged latencies")[1]
+
+
+def test_round_times_are_kept_when_asked(tiny, tmp_path):
+    out = tmp_path / "data.json"
+    done = run_suite(tiny, out, ["tflite"], "--models", model_ids(tiny)[0], "--round-times")
+    assert done.returncode == 0, done.stderr[-2000:]
+    [bench] = json.loads(out.read_text())["benchmarks"]
+    assert len(bench["stats"]["data"]) == bench["stats"]["rounds"] == 3

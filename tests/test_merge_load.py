@@ -19,7 +19,17 @@ def test_real_pytest_benchmark_file_loads():
     first = results.measurements[0]
     assert first.extra["accuracy"] == 88.5
     assert first.extra["dynamic_power_w"] is None
-    assert first.extra["latency_ms"] == pytest.approx(first.stats["mean"] * 1000)
+    # A schema-1 file (latency_ms was the mean) is read at schema 2: the median of its rounds,
+    # with the timing fields and flags taken from pytest-benchmark's own stats.
+    assert first.extra["latency_ms"] == pytest.approx(first.stats["median"] * 1000)
+    assert first.extra["latency_ms"] != pytest.approx(first.stats["mean"] * 1000)
+    assert first.extra["latency_statistic"] == "median"
+    assert first.extra["latency_mean_ms"] == pytest.approx(first.stats["mean"] * 1000)
+    assert first.extra["latency_iqr_ms"] == pytest.approx(first.stats["iqr"] * 1000)
+    assert first.extra["rounds"] == first.stats["rounds"]
+    relative_iqr = first.stats["iqr"] / first.stats["median"]
+    assert ("wide-dispersion" in [f["flag"] for f in first.extra["flags"]]) == (relative_iqr > 0.1)
+    assert results.run_info["read_as_version"] == 1
     loaded = load_results([REAL_FILE])
     assert loaded.failures == [{"device_label": "host-tflite", "model_id": "t0003",
                                 "backend": "tflite", "reason": "RuntimeError: boom",

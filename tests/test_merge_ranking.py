@@ -140,3 +140,113 @@ def test_cli_merge_refuses_a_tampered_bundle_manifest(tmp_path, monkeypatch, cap
                    "--out", str(tmp_path / "r")) == 2
     assert capsys.readouterr().err.strip() == (
         f"error: {bundle / 'manifest.json'}: bundle_sha256 does not match the manifest's contents")
+
+
+DRIFT = {"flag": "drift", "reason": "last third of the rounds +45% against the first (limit 10%)"}
+
+
+def test_a_flagged_latency_is_ranked_but_never_silently(tmp_path):
+    """A latency the harness flagged keeps its rank (nothing measured is dropped), and the
+    flag goes with it into every output: ranking.json and .csv, ranking.md, merge.json's
+    warnings, the report (tests/test_merge_report.py)."""
+    models = [{"model_id": "k16-24", "accuracy": 97.0, "latency_ms": 1.0, "flags": [DRIFT]},
+              {"model_id": "k10-32", "accuracy": 96.0, "latency_ms": 1.2}]
+    path = write_results(tmp_path / "pi.json", "pi", models)
+    warnings: list[str] = []
+    out = tmp_path / "ranking"
+    rows = json.loads(merge_results([path], out, warn=warnings.append).read_text())
+    flagged = next(r for r in rows if r["model_id"] == "k16-24")
+    assert flagged["rank_latency"] == 1 and flagged["flags"] == [DRIFT]
+    assert next(r for r in rows if r["model_id"] == "k10-32")["flags"] == []
+    assert flagged["latency_statistic"] == "median" and flagged["rounds"] >= 1
+    assert warnings == ["warning: k16-24/tflite on pi is ranked 1 by accuracy/latency but its "
+                        "latency is flagged: drift (" + DRIFT["reason"] + ")"]
+    assert json.loads((out / "merge.json").read_text())["flagged"] == 1
+    assert warnings[0] in json.loads((out / "merge.json").read_text())["warnings"]
+    markdown = (out / "ranking.md").read_text()
+    assert "1 of 2 latencies are flagged" in markdown
+    assert next(line for line in markdown.splitlines() if "k16-24" in line).endswith("| drift |")
+    with open(out / "ranking.csv", newline="") as handle:
+        csv_rows = {r["model_id"]: r for r in csv.DictReader(handle)}
+    assert json.loads(csv_rows["k16-24"]["flags"]) == [DRIFT]
+    assert read_ranking(out).rows[0]["flags"] == [DRIFT]
+
+
+def test_ranking_rows_carry_the_stddev_and_work_out_missing_energy(tmp_path):
+    path = write_results(tmp_path / "pi.json", "pi", [
+        {"model_id": "k16-24", "accuracy": 97.0, "latency_ms": 2.0, "dynamic_power_w": 1.5}])
+    data = json.loads(path.read_text())
+    data["benchmarks"][0]["extra_info"]["energy_mj"] = None  # a board that left it out
+    path.write_text(json.dumps(data))
+    [row] = json.loads(merge_results([path], tmp_path / "r", warn=print).read_text())
+    assert row["latency_stddev_ms"] == data["benchmarks"][0]["stats"]["stddev"] * 1000.0
+    assert row["energy_mj"] == pytest.approx(1.5 * 2.0)
+
+
+def test_merge_json_records_its_schema_and_each_sources_hardware(tmp_path):
+    path = write_results(tmp_path / "pi.json", "pi", [
+        {"model_id": "k16-24", "accuracy": 97.0, "latency_ms": 2.0},
+        {"model_id": "k10-32", "accuracy": 96.0, "latency_ms": 2.5}])
+    data = json.loads(path.read_text())
+    data["benchmarks"][1]["extra_info"]["hardware"] = {"board": "another"}
+    path.write_text(json.dumps(data))
+    merge_results([path], tmp_path / "r", warn=print)
+    info = json.loads((tmp_path / "r" / "merge.json").read_text())
+    assert info["schema_version"] == 1 and info["power_measured"] is False
+    assert info["sources"][0]["hardware"] == {"board": "pi"}  # the first benchmark's
+    merge_results(write_paper_results(tmp_path / "power", "power"), tmp_path / "p", warn=print)
+    assert json.loads((tmp_path / "p" / "merge.json").read_text())["power_measured"] is True
+
+
+def _ranking_with(tmp_path, rows_text: str):
+    folder = tmp_path / "bad"
+    folder.mkdir(parents=True)
+    (folder / "ranking.json").write_text(rows_text)
+    return folder
+
+
+@pytest.mark.parametrize(("text", "problem"), [
+    ("{not json", "not JSON ("),
+    ("[1, 2]", "[0]: input should be a valid dictionary"),
+    ('{"rows": []}', "(the whole file): input should be a valid list"),
+    ("[]", "holds no rows: nothing to select or report"),
+])
+def test_a_bad_ranking_json_is_refused_by_name(tmp_path, text, problem):
+    from fer_edge_core.errors import UserInputError
+
+    folder = _ranking_with(tmp_path, text)
+    with pytest.raises(UserInputError) as error:
+        read_ranking(folder)
+    assert problem in str(error.value) and "ranking.json" in str(error.value)
+
+
+def test_every_ranking_row_needs_the_fields_up_to_rank_pdp(tmp_path):
+    from fer_edge_core.errors import UserInputError
+
+    paths = write_paper_results(tmp_path / "results", "latency")
+    rows = json.loads(merge_results(paths, tmp_path / "ranking", warn=print).read_text())
+    good = rows[0]
+    for dropped, named in ((["rank_pdp"], "rank_pdp"), (["stage", "rank_pdp"], "stage")):
+        row = {k: v for k, v in good.items() if k not in dropped}
+        folder = _ranking_with(tmp_path / named, json.dumps([good, row]))
+        with pytest.raises(UserInputError, match=f"row 1 lacks field '{named}'"):
+            read_ranking(folder)
+    optional = {k: v for k, v in good.items() if k != "n_test"}  # after rank_pdp: optional
+    assert read_ranking(_ranking_with(tmp_path / "ok", json.dumps([optional]))).rows == [optional]
+
+
+def test_rows_say_where_power_came_from(tmp_path):
+    path = write_results(tmp_path / "pi.json", "pi", [
+        {"model_id": "k16-24", "accuracy": 97.0, "latency_ms": 2.0, "dynamic_power_w": 1.5},
+        {"model_id": "k10-32", "accuracy": 96.0, "latency_ms": 2.5, "dynamic_power_w": 1.4},
+        {"model_id": "k16-32", "accuracy": 95.0, "latency_ms": 2.6}], stage="power")
+    data = json.loads(path.read_text())
+    data["benchmarks"][0]["extra_info"]["power"] = {
+        "status": "measured", "sensor": {"spec": "um34c-emulator", "stand_in": True}}
+    data["benchmarks"][1]["extra_info"]["power"] = {"status": "partial", "sensor": "garbled"}
+    path.write_text(json.dumps(data))
+    rows = json.loads(merge_results([path], tmp_path / "r", warn=print).read_text())
+    origin = {r["model_id"]: (r["power_status"], r["power_stand_in"]) for r in rows}
+    assert origin == {"k16-24": ("measured", True), "k10-32": ("partial", False),
+                      "k16-32": (None, None)}
+    assert json.loads((tmp_path / "r" / "merge.json").read_text())["power_stand_in"] is True

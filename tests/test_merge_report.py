@@ -137,6 +137,25 @@ def test_report_of_a_folder_without_ranking_exits_2(tmp_path, monkeypatch, capsy
     assert capsys.readouterr().err.startswith(f"error: {tmp_path / 'ranking.json'}: no ranking")
 
 
+def test_report_lists_flagged_latencies_with_their_reasons(tmp_path):
+    from merge_factory import write_results
+
+    from fer_edge_merge.ranking import merge_results
+    from fer_edge_merge.report import write_report
+
+    flags = [{"flag": "wide-dispersion", "reason": "IQR 31% of the median (limit 10%)"}]
+    models = [{"model_id": "k16-24", "accuracy": 97.0, "latency_ms": 1.0, "flags": flags},
+              {"model_id": "k10-32", "accuracy": 96.0, "latency_ms": 1.2}]
+    path = write_results(tmp_path / "pi.json", "pi", models)
+    merge_results([path], tmp_path / "ranking", warn=lambda line: None)
+    page = write_report(tmp_path / "ranking", tmp_path / "report").read_text()
+    assert "1 of 2 latencies are flagged" in page
+    assert "Flagged latencies (ranked, but not reliable)" in page
+    assert "wide-dispersion: IQR 31% of the median (limit 10%)" in page
+    section = page.split("Flagged latencies")[1].split("</table>")[0]
+    assert "k16-24" in section and "k10-32" not in section
+
+
 def test_stand_in_watts_and_partial_power_are_said_in_the_report(tmp_path):
     """A board file measured with the stand-in meter, one benchmark of it cut short by the
     meter: the report warns that the watts are modelled and lists the partial measurement."""

@@ -79,20 +79,26 @@ def test_training_scale_follows_the_synthetic_size():
 def test_estimate_is_the_cost_model_arithmetic():
     costs = StepCosts(trial_s=1, epoch_s=2, search_start_s=10, bundle_start_s=5, export_s=0.5,
                       suite_start_s=1, suite_model_s=0.25, keras_start_s=4, keras_model_s=1,
-                      report_s=3)
+                      report_s=3, warmup_s=0.25)
     opts = with_overrides(DemoOptions(), trials=10, epochs=4, stage1_top=8,
                           backends="tflite,keras", rounds=40, warmup_rounds=10)
     estimate = estimate_seconds(opts, n_formats=3, costs=costs)
+    # Stage 2: per model its load and accuracy, a warm-up and the 1 s minimum of timed rounds.
+    timing = 0.25 + 1.0
     assert estimate == {"stage 1 search": 10 + 10 * (1 + 4 * 2), "stage 1 bundle": 5 + 8 * 3 * 0.5,
-                        "stage 2": (1 + 8 * 0.25) + (4 + 8 * 1), "report": 3}
+                        "stage 2": (1 + 8 * (0.25 + timing)) + (4 + 8 * (1 + timing)),
+                        "report": 3}
+    no_minimum = with_overrides(opts, min_time_s=0.0, max_warmup_s=0.0)
+    assert estimate_seconds(no_minimum, n_formats=3, costs=costs)["stage 2"] == \
+        (1 + 8 * 0.25) + (4 + 8 * 1)
     assert describe_estimate({"a": 30, "b": 120}) == "about 2.5 min (a 30 s, b 2.0 min)"
 
 
 def test_baselines_add_their_training_exports_and_measurements():
     costs = StepCosts(trial_s=1, epoch_s=2, search_start_s=10, bundle_start_s=5, export_s=0.5,
                       suite_start_s=1, suite_model_s=0.25, keras_start_s=4, keras_model_s=1,
-                      report_s=3, baselines_epoch_s=20, baselines_export_s=3,
-                      baselines_suite_s=2, baselines_keras_s=7)
+                      report_s=3, warmup_s=0.25, baselines_epoch_s=20,
+                      baselines_export_s=3, baselines_suite_s=2, baselines_keras_s=7)
     opts = with_overrides(DemoOptions(), trials=10, epochs=4, stage1_top=8,
                           backends="tflite,keras", rounds=40, warmup_rounds=10)
     without = estimate_seconds(opts, n_formats=3, costs=costs)
@@ -101,7 +107,8 @@ def test_baselines_add_their_training_exports_and_measurements():
                                "stage 2", "report"]
     assert with_them["stage 1 baselines"] == 10 + 2 * 1 + 4 * 20
     assert with_them["stage 1 bundle"] == without["stage 1 bundle"] + 3 * 3
-    assert with_them["stage 2"] == without["stage 2"] + 2 + 7
+    timing = 0.25 + 1.0  # each baseline's warm-up and timed rounds, on each board
+    assert with_them["stage 2"] == without["stage 2"] + (2 + 2 * timing) + (7 + 2 * timing)
     assert DemoOptions().baselines is False and QUICK.baselines is False
 
 

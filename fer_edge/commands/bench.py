@@ -7,6 +7,13 @@ from typing import Annotated
 
 import typer
 
+from fer_edge_harness.settings import (
+    DEFAULT_MAX_WARMUP_S,
+    DEFAULT_MIN_TIME_S,
+    DEFAULT_ROUNDS,
+    DEFAULT_WARMUP_ROUNDS,
+)
+
 DEFAULT_BACKENDS = "tflite,tflite-int8,onnxruntime,openvino,keras"
 
 # pytest's exit statuses (the suite runs in a child pytest) -> this command's (fer_edge.exits).
@@ -15,7 +22,7 @@ PYTEST_INTERRUPTED, PYTEST_USAGE_ERROR, PYTEST_NOTHING_RAN = 2, 4, 5
 
 def check_arguments(bundle: Path, *, backend: str, stage: str, rounds: int, warmup_rounds: int,
                     threads: int | None, device_label: str, json_out: Path,
-                    models: str | None) -> list[str]:
+                    models: str | None, seconds: dict[str, float] | None = None) -> list[str]:
     """Refuse bad input before a child process starts: the backends named, the stage, the
     counts and their bounds, the label, the output path, the bundle itself (verified here too,
     so its problem reads as `error: ...`) and the models asked for."""
@@ -44,6 +51,9 @@ def check_arguments(bundle: Path, *, backend: str, stage: str, rounds: int, warm
         wanted = id_list("--models", models)
     except SettingsError as exc:
         raise UserInputError(exc.option, str(exc).split(": ", 1)[1]) from None
+    for option, value in (seconds or {}).items():
+        if not 0 <= value < float("inf"):
+            raise UserInputError(option, f"must be a number of seconds >= 0, got {value}")
     manifest = verify_bundle(bundle)  # BundleError: the CLI prints it as one line, exit 2
     known = [m["id"] for m in manifest["models"]]
     unknown = [m for m in wanted or [] if m not in known]
@@ -114,10 +124,17 @@ def register(app: typer.Typer) -> None:
             "--threads", help="CPU threads for every runtime (default: all usable; at most "
             "that many).")] = None,
         rounds: Annotated[int, typer.Option(
-            "--rounds", help="Timed batch-1 runs per model (the paper: 40; at most 100000)."
-        )] = 40,
+            "--rounds", help="Least timed batch-1 runs per model (the paper: 40; at most 100000).")
+        ] = DEFAULT_ROUNDS,
+        min_time: Annotated[float, typer.Option(
+            "--min-time", help="Least seconds of timed runs per model (more runs than "
+            "--rounds when needed).")] = DEFAULT_MIN_TIME_S,
         warmup_rounds: Annotated[int, typer.Option(
-            "--warmup-rounds", help="Untimed runs first.")] = 10,
+            "--warmup-rounds", help="Least untimed runs first; the warm-up goes on until the "
+            "latency settles.")] = DEFAULT_WARMUP_ROUNDS,
+        max_warmup_time: Annotated[float, typer.Option(
+            "--max-warmup-time", help="Seconds after which an unsettled warm-up stops and the "
+            "result is flagged (0: exactly --warmup-rounds runs).")] = DEFAULT_MAX_WARMUP_S,
         stage: Annotated[str, typer.Option("--stage", help="latency or power.")] = "latency",
         models: Annotated[str | None, typer.Option(
             "--models", help="Comma list of model ids (default: all of the bundle).")] = None,
@@ -132,16 +149,20 @@ def register(app: typer.Typer) -> None:
             "--idle-seconds", help="With --stage power: seconds of idle baseline first (the "
             "paper: 180).")] = 180.0,
     ) -> None:
-        """Time every model of a bundle on each backend (batch 1, warm-up then --rounds runs)
-        and measure its accuracy there. Exit status 0 when all was measured, 1 when a model
-        failed or nothing was measured, 2 on bad input."""
+        """Time every model of a bundle on each backend (batch 1, a warm-up until the latency
+        settles, then at least --rounds runs and --min-time seconds; latency_ms is their
+        median) and measure its accuracy there. Exit status 0 when all was measured, 1 when a
+        model failed or nothing was measured, 2 on bad input."""
         from fer_edge_harness.runner import run_benchmarks
 
         names = check_arguments(bundle, backend=backend, stage=stage, rounds=rounds,
                                 warmup_rounds=warmup_rounds, threads=threads,
-                                device_label=device_label, json_out=json_out, models=models)
+                                device_label=device_label, json_out=json_out, models=models,
+                                seconds={"--min-time": min_time,
+                                         "--max-warmup-time": max_warmup_time})
         power = power_arguments(stage, power_sensor, power_seconds, idle_seconds)
         code = run_benchmarks(bundle, names, device_label, stage, json_out, threads=threads,
                               rounds=rounds, warmup_rounds=warmup_rounds, models=models,
-                              extra_args=power)
+                              extra_args=power, min_time_s=min_time,
+                              max_warmup_s=max_warmup_time)
         raise typer.Exit(finish(code, json_out))

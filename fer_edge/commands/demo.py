@@ -42,6 +42,9 @@ def register(app: typer.Typer) -> None:
         rounds: Annotated[int | None, typer.Option(
             "--rounds", help=f"Timed batch-1 runs per model and backend (default {D.rounds}, "
             "the paper's).")] = None,
+        min_time: Annotated[float | None, typer.Option(
+            "--min-time", help=f"Least seconds of timed runs per model and backend (default "
+            f"{D.min_time_s:g}).")] = None,
         threads: Annotated[int | None, typer.Option(
             "--threads", help="CPU threads for every runtime (default: all usable).")] = None,
         seed: Annotated[int | None, typer.Option(
@@ -73,6 +76,7 @@ def register(app: typer.Typer) -> None:
         index = run_demo(out, QUICK if quick else DemoOptions(), show_progress=not quiet,
                          data=data, trials=trials, epochs=epochs, stage1_top=stage1_top,
                          stage2_top=stage2_top, backends=backends, rounds=rounds,
+                         min_time_s=min_time,
                          threads=threads, seed=seed, power_sensor=power_sensor,
                          power_seconds=power_seconds, baselines=baselines)
         typer.echo(f"report: {index}")

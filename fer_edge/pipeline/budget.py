@@ -4,7 +4,8 @@ prints first (and for choosing the default sizes). Pure arithmetic.
 The costs were measured on the 2-core x86-64 machine of docs/runtimes.md (quiet, 2026-11-25):
 a trial on the default synthetic set (about 980 training images) costs about 1.2 s an epoch
 plus 1 s; a bundle about 4 s plus 0.6 s per model and format; the board suite about 0.6 s to
-start and 0.1 s per model (Keras: 3 s and 0.7 s). Other machines and datasets scale these;
+start and 0.1 s per model (Keras: 3 s and 0.7 s), plus the timing itself: a warm-up of about
+0.25 s and the minimum time of timed rounds. Other machines and datasets scale these;
 the demo's record (demo.json) holds what each step really took.
 """
 
@@ -36,7 +37,8 @@ class StepCosts:
     bundle_start_s: float = 4.0
     export_s: float = 0.6          # one model in one format, checked against Keras
     suite_start_s: float = 0.6     # one board suite child process
-    suite_model_s: float = 0.1     # load, accuracy on the test set, 50 batch-1 runs
+    suite_model_s: float = 0.1     # load and accuracy on the test set
+    warmup_s: float = 0.25         # a warm-up that settles at once: two 0.1 s windows
     keras_start_s: float = 3.0
     keras_model_s: float = 0.7
     report_s: float = 3.0
@@ -62,20 +64,22 @@ def estimate_seconds(opts: DemoOptions, n_formats: int,
     epoch_s = costs.epoch_s * training_scale(opts.data)
     search = costs.search_start_s + opts.trials * (costs.trial_s + opts.epochs * epoch_s)
     bundle = costs.bundle_start_s + opts.stage1_top * n_formats * costs.export_s
-    rounds_scale = (opts.rounds + opts.warmup_rounds) / 50
+    # Timing a model: its warm-up, then at least min_time_s of rounds (40 rounds of a sub-ms
+    # model take far less).
+    timing_s = min(costs.warmup_s, opts.max_warmup_s) + opts.min_time_s
     stage2 = 0.0
     for backend in opts.backends:
         start, per_model = ((costs.keras_start_s, costs.keras_model_s) if backend == "keras"
                             else (costs.suite_start_s, costs.suite_model_s))
-        stage2 += start + opts.stage1_top * per_model * max(rounds_scale, 1.0)
+        stage2 += start + opts.stage1_top * (per_model + timing_s)
     estimate = {"stage 1 search": search}
     if opts.baselines:
         estimate["stage 1 baselines"] = (costs.search_start_s + 2 * costs.trial_s
                                          + opts.epochs * costs.baselines_epoch_s
                                          * training_scale(opts.data))
         bundle += n_formats * costs.baselines_export_s
-        stage2 += sum(costs.baselines_keras_s if b == "keras" else costs.baselines_suite_s
-                      for b in opts.backends)
+        stage2 += sum((costs.baselines_keras_s if b == "keras" else costs.baselines_suite_s)
+                      + 2 * timing_s for b in opts.backends)
     estimate.update({"stage 1 bundle": bundle, "stage 2": stage2, "report": costs.report_s})
     if opts.power_sensor != "none":
         # The paper's protocol: idle power once per board, then each model for the duration.

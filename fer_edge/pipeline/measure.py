@@ -62,7 +62,8 @@ def expected_run_info(opts: DemoOptions, bundle_sha256: str, label: str, backend
     # The harness records the thread count it used: all usable CPUs when none is given.
     expected = {"bundle_sha256": bundle_sha256, "device_label": label, "stage": stage,
                 "backends": [backend], "rounds": opts.rounds,
-                "warmup_rounds": opts.warmup_rounds,
+                "warmup_rounds": opts.warmup_rounds, "min_time_s": opts.min_time_s,
+                "max_warmup_s": opts.max_warmup_s,
                 "threads": opts.threads if opts.threads is not None else cpu_count()}
     if stage == "power":
         expected.update(power_sensor=opts.power_sensor, power_seconds=float(opts.power_seconds),
@@ -101,6 +102,7 @@ def measure_board(opts: DemoOptions, bundle: Path, bundle_sha256: str, backend: 
     run.exit_code = run_benchmarks(bundle, [backend], label, stage, results,
                                    threads=opts.threads, rounds=opts.rounds,
                                    warmup_rounds=opts.warmup_rounds, extra_args=extra_args,
+                                   min_time_s=opts.min_time_s, max_warmup_s=opts.max_warmup_s,
                                    log_path=log)
     if run.exit_code not in USABLE_EXIT_CODES or not results.is_file():
         return run

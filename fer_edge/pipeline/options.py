@@ -13,6 +13,7 @@ from typing import Any
 
 from fer_edge_core.errors import UserInputError
 from fer_edge_core.limits import check_count
+from fer_edge_harness.settings import DEFAULT_MAX_WARMUP_S, DEFAULT_MIN_TIME_S
 
 # The backends a plain x86-64 host has (docs/runtimes.md, "Backends"): LiteRT fp32 and int8, ONNX
 # Runtime, OpenVINO on the CPU, Keras as the training framework's reference.
@@ -37,6 +38,8 @@ class DemoOptions:
     backends: tuple[str, ...] = HOST_BACKENDS
     rounds: int = 40
     warmup_rounds: int = 10
+    min_time_s: float = DEFAULT_MIN_TIME_S  # the harness's defaults (README, "Fidelity")
+    max_warmup_s: float = DEFAULT_MAX_WARMUP_S
     threads: int | None = None
     seed: int = 0
     split: str = "subject"
@@ -50,7 +53,8 @@ class DemoOptions:
 
 # `fer-edge demo --quick` and the end-to-end test: every stage, in about a minute.
 QUICK = DemoOptions(data="synthetic:n=350", trials=2, epochs=1, stage1_top=2, stage2_top=1,
-                    backends=("tflite", "onnxruntime"), rounds=3, warmup_rounds=1)
+                    backends=("tflite", "onnxruntime"), rounds=3, warmup_rounds=1,
+                    min_time_s=0.2, max_warmup_s=0.5)
 
 
 def with_overrides(base: DemoOptions, **overrides: Any) -> DemoOptions:
@@ -86,6 +90,10 @@ def check_options(options: DemoOptions) -> DemoOptions:
     for name, least in (("trials", 1), ("epochs", 1), ("stage1_top", 1), ("stage2_top", 1),
                         ("rounds", 1), ("warmup_rounds", 0), ("power_seconds", 1)):
         check_count(_flag(name), getattr(options, name), least, most[name])
+    for name in ("min_time_s", "max_warmup_s"):
+        if not 0 <= getattr(options, name) < float("inf"):
+            raise UserInputError(_flag(name), f"must be a number of seconds >= 0, got "
+                                 f"{getattr(options, name)}")
     if options.threads is not None:
         check_count("--threads", options.threads, 1, cpu_count(),
                     " (the CPUs this process may use)")
@@ -107,7 +115,8 @@ def check_options(options: DemoOptions) -> DemoOptions:
 
 
 def _flag(name: str) -> str:
-    return "--" + name.replace("_", "-")
+    flag = {"min_time_s": "min_time", "max_warmup_s": "max_warmup_time"}.get(name, name)
+    return "--" + flag.replace("_", "-")
 
 
 def device_label(backend: str) -> str:

@@ -103,8 +103,9 @@ def latency_stage(opts: DemoOptions, paths: DemoPaths, ui: DemoConsole, record: 
     n_models = len(manifest["models"])
     ui.header("Stage 2: latency", f"{n_models} models on {len(opts.backends)} backends, each "
               f"a board ({', '.join(device_label(b) for b in opts.backends)}): batch 1, "
-              f"{opts.rounds} timed runs after {opts.warmup_rounds} warm-up, accuracy on the "
-              f"test set; fitness = accuracy/latency; the top {opts.stage2_top} per board go on.")
+              f"a warm-up until the latency settles, then at least {opts.rounds} timed runs "
+              f"and {opts.min_time_s:g} s (latency: their median), accuracy on the test set; "
+              f"fitness = accuracy/latency; the top {opts.stage2_top} per board go on.")
     runs = measure_all(opts, paths, ui, record, bundle, manifest)
     ranking = merge(runs, paths.ranking(2), [bundle], ui, record, "stage 2")
     selected = select(ranking, "latency", opts.stage2_top, bundle, paths.selected(2), ui,

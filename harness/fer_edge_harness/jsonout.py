@@ -43,9 +43,13 @@ def write_json_atomically(path, document):
 class JsonWriter(object):
     """Writes the benchmarks finished so far to `path` with pytest-benchmark's generator."""
 
-    def __init__(self, config, path):
+    def __init__(self, config, path, include_data=False):
         self.config = config
         self.path = path
+        # Every round's time (stats.data) only when asked (--round-times): with a minimum time
+        # per benchmark a fast model gives tens of thousands of rounds, and the file is
+        # rewritten after every benchmark.
+        self.include_data = bool(include_data)
         self._machine_info = None
         self._commit_info = None
 
@@ -66,7 +70,7 @@ class JsonWriter(object):
         machine_info, commit_info = self._run_infos()
         hook = self.config.hook
         document = hook.pytest_benchmark_generate_json(
-            config=self.config, benchmarks=list(benchmarks), include_data=True,
+            config=self.config, benchmarks=list(benchmarks), include_data=self.include_data,
             machine_info=machine_info, commit_info=commit_info)
         hook.pytest_benchmark_update_json(config=self.config, benchmarks=list(benchmarks),
                                           output_json=document)

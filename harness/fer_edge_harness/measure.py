@@ -1,12 +1,13 @@
-"""One (model, backend) benchmark: load, prepare, time (the one timing loop: pytest-benchmark's
-pedantic), then accuracy over the whole test set on the same backend, then the result fields.
+"""One (model, backend) benchmark: load, prepare, warm up until the latency settles, time (the
+one timing loop: pytest-benchmark's pedantic), then accuracy over the whole test set on the same
+backend, then the result fields with the flags that say whether the latency can be ranked on.
 """
 
 import contextlib
 
 import numpy as np
 
-from fer_edge_harness import results
+from fer_edge_harness import quality, results, timing
 from fer_edge_harness.session import CaseFailure
 
 
@@ -27,17 +28,50 @@ def accuracy_percent(probabilities, labels):
     return float(np.mean(np.argmax(probabilities, axis=1) == labels) * 100.0)
 
 
-def timed_mean_s(benchmark):
-    """pytest-benchmark's mean of the timed rounds, in seconds."""
+def timed_stats(benchmark):
+    """pytest-benchmark's statistics of the timed rounds (seconds)."""
     metadata = getattr(benchmark, "stats", None)
     if metadata is None:
         raise RuntimeError("no timings: benchmarks are disabled (--benchmark-disable?)")
-    return metadata.stats.mean
+    return metadata.stats
+
+
+def time_inference(benchmark, backend, prepared, settings):
+    """Warm up until settled, then time `backend.infer(prepared)` for the planned rounds.
+
+    Returns (WarmUp, pytest-benchmark Stats). The warm-up is done here rather than through
+    pedantic's fixed `warmup_rounds`, because how many calls it takes is only known while it
+    runs; pedantic then times exactly the planned rounds, one inference each.
+    """
+    warm = timing.warm_up(lambda: backend.infer(prepared), settings.warmup_rounds,
+                          settings.max_warmup_s)
+    rounds = timing.planned_rounds(settings.rounds, settings.min_time_s, warm.call_s,
+                                   warm.mean_call_s)
+    benchmark.pedantic(backend.infer, args=(prepared,), rounds=rounds, warmup_rounds=0,
+                       iterations=1)
+    return warm, timed_stats(benchmark)
+
+
+def latency_fields(warm, stats, before, after):
+    """The timing part of extra_info (see results.build_extra_info) and its flags."""
+    median_s, iqr_s = stats.median, stats.iqr
+    return {
+        "latency_ms": median_s * 1000.0,
+        "latency_mean_ms": stats.mean * 1000.0,
+        "latency_iqr_ms": iqr_s * 1000.0,
+        "latency_cv": stats.stddev / stats.mean if stats.mean > 0 else None,
+        "rounds": int(stats.rounds),
+        "timed_s": float(stats.total),
+        "warmup_rounds": warm.calls,
+        "warmup_s": warm.seconds,
+        "warmup_settled": warm.settled,
+        "flags": quality.assess(median_s, iqr_s, list(stats.data), warm.settled, before, after,
+                                mean_s=stats.mean),
+    }
 
 
 def run_case(session, case, benchmark):
     """Measure one case and fill the benchmark's extra_info; a failure raises CaseFailure."""
-    settings = session.settings
     backend = session.open_backend(case)  # a recorded skip when the runtime is missing
     artifact = session.artifact(case)  # a recorded skip when the bundle has no usable file
     try:
@@ -48,10 +82,7 @@ def run_case(session, case, benchmark):
             prepared = backend.prepare(images[:1])
         before = session.board.state()
         with step("infer"):
-            # The only timing loop of the harness: warm-up, then rounds of one inference each.
-            benchmark.pedantic(backend.infer, args=(prepared,), rounds=settings.rounds,
-                               warmup_rounds=settings.warmup_rounds, iterations=1)
-            mean_s = timed_mean_s(benchmark)
+            warm, stats = time_inference(benchmark, backend, prepared, session.settings)
         after = session.board.state()
         with step("accuracy"):
             accuracy = accuracy_percent(backend.predict_batch(images), labels)
@@ -59,9 +90,9 @@ def run_case(session, case, benchmark):
             power = session.measure_power(case, backend, prepared)
         hardware = dict(session.hardware, accelerator=backend.accelerator())
         benchmark.extra_info.update(results.build_extra_info(
-            settings, case, backend, mean_s, accuracy, int(labels.shape[0]), hardware,
-            before, after, session.bundle_sha256, session.runtime_versions(backend), artifact,
-            power=power))
+            session.settings, case, backend, latency_fields(warm, stats, before, after),
+            accuracy, int(labels.shape[0]), hardware, before, after, session.bundle_sha256,
+            session.runtime_versions(backend), artifact, power=power))
         session.finished.append(benchmark.stats)
     finally:
         backend.close()

@@ -23,6 +23,8 @@ from fer_edge_harness.power import (
 )
 from fer_edge_harness.session import HarnessSession, case_id
 from fer_edge_harness.settings import (
+    DEFAULT_MAX_WARMUP_S,
+    DEFAULT_MIN_TIME_S,
     DEFAULT_ROUNDS,
     DEFAULT_WARMUP_ROUNDS,
     SettingsError,
@@ -45,11 +47,23 @@ def pytest_addoption(parser):
     group.addoption("--threads", dest="fer_threads", default=None, metavar="N",
                     help="CPU threads given to every runtime (default: the CPUs usable)")
     group.addoption("--rounds", dest="fer_rounds", default=DEFAULT_ROUNDS, metavar="N",
-                    help="timed rounds per benchmark (default {}, the paper's)"
+                    help="least timed rounds per benchmark (default {}, the paper's)"
                     .format(DEFAULT_ROUNDS))
+    group.addoption("--min-time", dest="fer_min_time", default=DEFAULT_MIN_TIME_S,
+                    metavar="S", help="least seconds of timed rounds per benchmark "
+                    "(default {}; more rounds than --rounds when needed)"
+                    .format(DEFAULT_MIN_TIME_S))
     group.addoption("--warmup-rounds", dest="fer_warmup_rounds", default=DEFAULT_WARMUP_ROUNDS,
-                    metavar="N", help="untimed rounds first (default {})"
-                    .format(DEFAULT_WARMUP_ROUNDS))
+                    metavar="N", help="least untimed calls first (default {}); the warm-up "
+                    "goes on until the latency settles".format(DEFAULT_WARMUP_ROUNDS))
+    group.addoption("--max-warmup-time", dest="fer_max_warmup_time",
+                    default=DEFAULT_MAX_WARMUP_S, metavar="S",
+                    help="seconds after which a warm-up that has not settled stops and the "
+                    "result is flagged (default {}; 0: exactly --warmup-rounds calls)"
+                    .format(DEFAULT_MAX_WARMUP_S))
+    group.addoption("--round-times", dest="fer_round_times", action="store_true",
+                    default=False, help="keep every round's time in the JSON (stats.data); "
+                    "off by default: a second of a 50 us model is 20,000 numbers")
     group.addoption("--models", dest="fer_models", default=None, metavar="IDS",
                     help="comma-separated model ids (default: every model of the bundle)")
     group.addoption("--openvino-device", dest="fer_openvino_device", default="CPU",

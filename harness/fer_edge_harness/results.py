@@ -2,7 +2,8 @@
 assembled in exactly one function here, from the field lists of results_schema.
 """
 
-from fer_edge_harness import boardstate, results_schema
+from fer_edge_harness import boardstate, quality, results_schema
+from fer_edge_harness.settings import timing_record
 
 def energy_mj(dynamic_power_w, latency_ms):
     """Dynamic energy per inference: W x ms = mJ (the power-delay product of the paper's
@@ -32,16 +33,16 @@ def power_fields(power):
     return fields
 
 
-def build_extra_info(settings, case, backend, stats_mean_s, accuracy, n_test, hardware,
+def build_extra_info(settings, case, backend, latency, accuracy, n_test, hardware,
                      board_before, board_after, bundle_sha256, runtime_versions, artifact,
                      power=None):
-    """Every field of results_schema (REQUIRED_EXTRA_INFO + OPTIONAL_EXTRA_INFO, plus the
-    descriptive ones) for one (model, backend) benchmark.
+    """Every field of results_schema (REQUIRED, OPTIONAL, TIMING and DESCRIPTIVE extra_info)
+    for one (model, backend) benchmark.
 
-    latency_ms is pytest-benchmark's own mean of the timed rounds, in ms, so it always equals
-    stats.mean x 1000 in the same file. `power` is the power stage's record (None at latency).
+    `latency`: the timing fields (measure.latency_fields): latency_ms is pytest-benchmark's own
+    median of the timed rounds, in ms, so it always equals stats.median x 1000 in the same file.
+    `power` is the power stage's record (None at latency).
     """
-    latency_ms = stats_mean_s * 1000.0
     artifact = backend.loaded_artifact() or artifact  # the file that ran, after any fallback
     info = {
         "model_id": case.model_id,
@@ -53,20 +54,21 @@ def build_extra_info(settings, case, backend, stats_mean_s, accuracy, n_test, ha
         "stage": settings.stage,
         "accuracy": accuracy,
         "n_test": n_test,
-        "latency_ms": latency_ms,
+        "latency_statistic": results_schema.LATENCY_STATISTIC,
         "bundle_sha256": bundle_sha256,
         "runtime_versions": runtime_versions,
         "board_state_before": board_before,
         "board_state_after": board_after,
         "artifact_format": artifact["format"],
         "artifact_sha256": artifact["sha256"],
-        "warmup_rounds": settings.warmup_rounds,
+        "timing_settings": timing_record(settings),
         "backend_details": backend.details(),
         "throttling_during": boardstate.throttling_between(board_before, board_after),
     }
+    info.update(latency)
     info.update(power_fields(power))
     expected = (results_schema.REQUIRED_EXTRA_INFO + results_schema.OPTIONAL_EXTRA_INFO
-                + results_schema.DESCRIPTIVE_EXTRA_INFO)
+                + results_schema.TIMING_EXTRA_INFO + results_schema.DESCRIPTIVE_EXTRA_INFO)
     missing = [name for name in expected if name not in info]
     if missing:  # a schema field added without being filled in here
         raise AssertionError("extra_info lacks {}".format(", ".join(missing)))
@@ -88,6 +90,10 @@ def run_info(settings, bundle_sha256, failures, skipped, complete, power=None, i
         "threads": settings.threads,
         "rounds": settings.rounds,
         "warmup_rounds": settings.warmup_rounds,
+        "min_time_s": settings.min_time_s,
+        "max_warmup_s": settings.max_warmup_s,
+        "latency_statistic": results_schema.LATENCY_STATISTIC,
+        "flag_limits": quality.limits(),
         "failures": list(failures),
         "skipped": list(skipped),
         "complete": bool(complete),

@@ -1,7 +1,8 @@
 """The fields of a result (README, "Contracts"): one list that the harness writes and the
 merge tool checks, so the two cannot drift apart. Python 3.6 compatible."""
 
-RESULTS_SCHEMA_VERSION = 1
+# 2: latency_ms is the median of the timed rounds (1: their mean), and the timing fields below.
+RESULTS_SCHEMA_VERSION = 2
 
 # Required in every benchmark's extra_info (the merge tool refuses a file without them).
 REQUIRED_EXTRA_INFO = (
@@ -21,8 +22,18 @@ POWER_EXTRA_INFO = (
 # Present in every benchmark's extra_info, null where not measured (power before stage 3).
 OPTIONAL_EXTRA_INFO = POWER_EXTRA_INFO + ("board_state_before", "board_state_after")
 
+# How the latency was taken and whether it can be ranked on (schema 2; the merge tool derives
+# them from pytest-benchmark's stats for a schema-1 file). `flags`: [{flag, reason}].
+TIMING_EXTRA_INFO = (
+    "latency_statistic", "latency_mean_ms", "latency_iqr_ms", "latency_cv", "rounds", "timed_s",
+    "warmup_rounds", "warmup_s", "warmup_settled", "flags",
+)
+
+# What `latency_ms` is: the median of the timed rounds (README, "Which latency").
+LATENCY_STATISTIC = "median"
+
 # Written by the harness to say exactly what was timed; readers may ignore them.
-DESCRIPTIVE_EXTRA_INFO = ("artifact_format", "artifact_sha256", "warmup_rounds",
+DESCRIPTIVE_EXTRA_INFO = ("artifact_format", "artifact_sha256", "timing_settings",
                           "backend_details", "throttling_during")
 
 STAGES = ("latency", "power")

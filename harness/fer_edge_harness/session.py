@@ -158,7 +158,8 @@ class HarnessSession(object):
 
     def pytest_sessionstart(self, session):
         path = take_over_json_path(self.config)
-        self.writer = JsonWriter(self.config, path) if path else None
+        self.writer = JsonWriter(self.config, path, self.settings.keep_round_times) \
+            if path else None
 
     @pytest.hookimpl(hookwrapper=True)
     def pytest_runtest_makereport(self, item, call):
@@ -205,8 +206,10 @@ class HarnessSession(object):
         s = self.settings
         lines = ["fer-edge: bundle {} (sha256 {}), device label {}, stage {}".format(
                      s.bundle_dir, self.bundle_sha256[:12], s.device_label, s.stage),
-                 "fer-edge: backends {}, threads {}, rounds {} after {} warm-up".format(
-                     ",".join(s.backends), s.threads, s.rounds, s.warmup_rounds)]
+                 "fer-edge: backends {}, threads {}; per benchmark a warm-up of at least {} "
+                 "calls until settled (at most {} s), then at least {} rounds and {} s".format(
+                     ",".join(s.backends), s.threads, s.warmup_rounds, s.max_warmup_s,
+                     s.rounds, s.min_time_s)]
         if self.writer is None:
             lines.append("fer-edge: no --benchmark-json given: results are shown, not saved")
         if self.power is not None:

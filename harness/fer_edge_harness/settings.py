@@ -6,12 +6,16 @@ from fer_edge_harness.backends import parse_backends
 from fer_edge_harness.boardstate import cpu_count
 from fer_edge_harness.results_schema import STAGES
 
-DEFAULT_ROUNDS = 40  # the paper's 40 timed runs per model (section 4.2)
-DEFAULT_WARMUP_ROUNDS = 10
-# Bounds checked before anything runs. Every timed round's duration is kept in the results file
-# (pytest-benchmark's stats.data), so rounds are bounded by what a file and a day hold; more
-# threads than the CPUs this process may use only time the scheduler (and a runtime asked for
-# 100000 threads crashes the process).
+DEFAULT_ROUNDS = 40  # at least the paper's 40 timed runs per model (section 4.2)
+# ... and at least this long: a second holds thousands of rounds of a sub-ms model, so the median
+# no longer depends on where a board's periodic background work falls (README, "Fidelity").
+DEFAULT_MIN_TIME_S = 1.0
+DEFAULT_WARMUP_ROUNDS = 10  # the least warm-up calls; the warm-up goes on until settled
+DEFAULT_MAX_WARMUP_S = 2.0  # a warm-up that has not settled by then is flagged "unsettled"
+
+# Bounds checked before anything runs. Every timed round's duration may be kept in the results
+# file, so rounds are bounded by what a file and a day hold; more threads than the CPUs this
+# process may use only time the scheduler (and a runtime asked for 100000 threads crashes).
 MAX_ROUNDS = 100000
 MAX_WARMUP_ROUNDS = 100000
 
@@ -25,19 +29,24 @@ class SettingsError(ValueError):
 
 
 class RunSettings(object):
-    """What to run and how: bundle, backends, label, stage, threads, rounds, models."""
+    """What to run and how: bundle, backends, label, stage, threads, timing, models."""
 
     def __init__(self, bundle_dir, backends, device_label, stage="latency", threads=None,
                  rounds=DEFAULT_ROUNDS, warmup_rounds=DEFAULT_WARMUP_ROUNDS, models=None,
-                 openvino_device="CPU", cache_dir=None):
+                 openvino_device="CPU", cache_dir=None, min_time_s=DEFAULT_MIN_TIME_S,
+                 max_warmup_s=DEFAULT_MAX_WARMUP_S, keep_round_times=False):
         self.bundle_dir = os.path.abspath(str(bundle_dir))
         self.backends = list(backends)
         self.device_label = device_label
         self.stage = stage
-        # Threads are always given to the runtime, never left to its default (docs/runtimes.md, pitfall 4).
+        # Threads are always given to the runtime, never left to its default
+        # (docs/runtimes.md, pitfall 4).
         self.threads = int(threads) if threads is not None else cpu_count()
         self.rounds = int(rounds)
         self.warmup_rounds = int(warmup_rounds)
+        self.min_time_s = float(min_time_s)
+        self.max_warmup_s = float(max_warmup_s)
+        self.keep_round_times = bool(keep_round_times)
         self.models = list(models) if models else None
         self.openvino_device = openvino_device
         self.cache_dir = cache_dir or os.path.join(self.bundle_dir, "engines")
@@ -81,6 +90,23 @@ def id_list(option, text):
     return names
 
 
+def _seconds(option, value):
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise SettingsError(option, "{!r} is not a number of seconds".format(value)) from None
+    if not number >= 0 or number == float("inf"):
+        raise SettingsError(option, "must be a finite number of seconds >= 0, got {}".format(
+            value))
+    return number
+
+
+def timing_record(settings):
+    """The timing settings as every result records them."""
+    return {"min_rounds": settings.rounds, "min_time_s": settings.min_time_s,
+            "min_warmup_rounds": settings.warmup_rounds, "max_warmup_s": settings.max_warmup_s}
+
+
 def settings_from_options(get):
     """RunSettings from pytest's `config.getoption`; SettingsError naming the bad option."""
     if not get("fer_bundle"):
@@ -99,5 +125,8 @@ def settings_from_options(get):
     return RunSettings(
         bundle_dir=get("fer_bundle"), backends=backends, device_label=get("fer_device_label"),
         stage=get("fer_stage"), threads=threads, rounds=rounds, warmup_rounds=warmup_rounds,
+        min_time_s=_seconds("--min-time", get("fer_min_time")),
+        max_warmup_s=_seconds("--max-warmup-time", get("fer_max_warmup_time")),
+        keep_round_times=bool(get("fer_round_times")),
         models=id_list("--models", get("fer_models")),
         openvino_device=get("fer_openvino_device"), cache_dir=get("fer_cache_dir"))

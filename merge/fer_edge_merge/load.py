@@ -18,10 +18,13 @@ from typing import Any
 
 from fer_edge_core.errors import UserInputError
 from fer_edge_core.jsonfile import read_json_file, validate
+from fer_edge_harness import quality
 from fer_edge_harness.results_schema import (
+    LATENCY_STATISTIC,
     OPTIONAL_EXTRA_INFO,
     RESULTS_SCHEMA_VERSION,
     RUN_INFO_KEY,
+    TIMING_EXTRA_INFO,
 )
 from fer_edge_merge.schemas import ResultsDocument
 
@@ -89,14 +92,61 @@ def _parse_datetime(path: Path, value: str) -> datetime:
 def upgrade_run_info(path: Path, data: dict[str, Any]) -> dict[str, Any]:
     """The harness's run info (RUN_INFO_KEY) at the current schema; {} for a plain file.
 
-    The one place older result schemas would be brought up to date; a newer one is refused.
+    With upgrade_extra, the one place older result schemas are brought up to date; a newer
+    one is refused. A file without the key (not written by the harness) is read as schema 1:
+    its figures come from pytest-benchmark's own stats.
     """
     run_info = data.get(RUN_INFO_KEY) or {}
-    version = run_info.get("schema_version", RESULTS_SCHEMA_VERSION)
-    if version != RESULTS_SCHEMA_VERSION:
+    if not isinstance(run_info, dict):
+        raise UserInputError(path, f"field {RUN_INFO_KEY!r} must be an object")
+    version = run_info.get("schema_version", 1)
+    if version not in (1, RESULTS_SCHEMA_VERSION):
         raise UserInputError(path, f"{RUN_INFO_KEY}.schema_version {version!r} is not supported "
-                             f"(this fer-edge reads {RESULTS_SCHEMA_VERSION})")
-    return run_info
+                             f"(this fer-edge reads 1 and {RESULTS_SCHEMA_VERSION})")
+    return dict(run_info, schema_version=RESULTS_SCHEMA_VERSION, read_as_version=version)
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def upgrade_extra(extra: dict[str, Any], stats: dict[str, Any]) -> dict[str, Any]:
+    """A schema-1 benchmark's extra_info at schema 2: latency_ms becomes the median of its
+    rounds (schema 1 wrote their mean) and the timing fields and flags come from its
+    pytest-benchmark stats, so files of both schemas rank on the same statistic."""
+    upgraded = dict(extra)
+    median_s, mean_s, iqr_s = stats.get("median"), stats.get("mean"), stats.get("iqr")
+    if not all(_is_number(v) and v > 0 for v in (median_s, mean_s)) or not _is_number(iqr_s):
+        upgraded.update(dict.fromkeys(TIMING_EXTRA_INFO), latency_statistic="mean", flags=[])
+        return upgraded
+    stddev = stats.get("stddev")
+    data = stats.get("data") if isinstance(stats.get("data"), list) else []
+    upgraded.update({
+        "latency_ms": median_s * 1000.0, "latency_statistic": LATENCY_STATISTIC,
+        "latency_mean_ms": mean_s * 1000.0, "latency_iqr_ms": iqr_s * 1000.0,
+        "latency_cv": stddev / mean_s if _is_number(stddev) else None,
+        "rounds": stats.get("rounds"), "timed_s": stats.get("total"),
+        "warmup_s": None, "warmup_settled": None,
+        "flags": quality.assess(median_s, iqr_s, data, None, extra.get("board_state_before"),
+                                extra.get("board_state_after"), mean_s=mean_s),
+    })
+    upgraded.setdefault("warmup_rounds", None)
+    return upgraded
+
+
+def _check_timing(path: Path, name: str, extra: dict[str, Any]) -> dict[str, Any]:
+    """A schema-2 benchmark's timing fields: all present, flags a list of {flag, reason}."""
+    where = f"benchmark {name!r}"
+    for key in TIMING_EXTRA_INFO:
+        if key not in extra:
+            raise UserInputError(path, f"{where}: extra_info lacks field {key!r} (schema "
+                                 f"{RESULTS_SCHEMA_VERSION})")
+    flags = extra["flags"]
+    if not isinstance(flags, list) or not all(isinstance(f, dict) and "flag" in f
+                                              for f in flags):
+        raise UserInputError(path, f"{where}: extra_info.flags must be a list of "
+                             "{flag, reason} objects")
+    return extra
 
 
 def _with_optional_fields(extra: dict[str, Any]) -> dict[str, Any]:
@@ -120,11 +170,16 @@ def read_results_file(path: str | Path) -> ResultsFile:
     written = _parse_datetime(path, data["datetime"])
     run_info = upgrade_run_info(path, data)
     partial_run = run_info.get("complete") is False
-    measurements = [
-        Measurement(path, written, str(bench.get("name") or f"benchmarks[{index}]"),
-                    _with_optional_fields(bench["extra_info"]), bench.get("stats") or {},
-                    partial_run)
-        for index, bench in enumerate(data["benchmarks"])]
+    measurements = []
+    for index, bench in enumerate(data["benchmarks"]):
+        name = str(bench.get("name") or f"benchmarks[{index}]")
+        extra = _with_optional_fields(bench["extra_info"])
+        stats = bench.get("stats") or {}
+        if run_info["read_as_version"] == 1:
+            extra = upgrade_extra(extra, stats)
+        else:
+            extra = _check_timing(path, name, extra)
+        measurements.append(Measurement(path, written, name, extra, stats, partial_run))
     return ResultsFile(path, written, measurements, run_info, data["machine_info"])
 
 

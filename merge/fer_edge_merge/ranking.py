@@ -40,6 +40,8 @@ ROW_FIELDS = (
     "n_test", "latency_stddev_ms", "power_sensor", "bundle_sha256",
     "config", "params", "flops", "val_accuracy", "source", "power_status", "power_stand_in",
     "partial_run",
+    "latency_statistic", "latency_mean_ms", "latency_iqr_ms", "latency_cv", "rounds", "timed_s",
+    "flags",
 )
 
 
@@ -70,7 +72,23 @@ def measurement_row(item: Measurement) -> dict[str, Any]:
         "power_sensor": extra["power_sensor"], "bundle_sha256": extra["bundle_sha256"],
         "source": str(item.source), **_power_origin(extra.get("power")),
         "partial_run": item.partial_run,
+        **{key: extra.get(key) for key in ("latency_statistic", "latency_mean_ms",
+                                           "latency_iqr_ms", "latency_cv", "rounds", "timed_s")},
+        "flags": list(extra.get("flags") or []),
     }
+
+
+def flag_names(row: dict[str, Any]) -> str:
+    """`wide-dispersion, drift` (empty when the row has no flag)."""
+    return ", ".join(str(f.get("flag")) for f in row.get("flags") or [])
+
+
+def flag_warnings(rows: list[dict[str, Any]]) -> list[str]:
+    """One line per flagged row: ranked all the same, but not silently."""
+    return [f"warning: {r['model_id']}/{r['backend']} on {r['device_label']} is ranked "
+            f"{r['rank_latency']} by accuracy/latency but its latency is flagged: "
+            + "; ".join(f"{f.get('flag')} ({f.get('reason')})" for f in r["flags"])
+            for r in rows if r.get("flags")]
 
 
 def _power_origin(power: Any) -> dict[str, Any]:
@@ -106,18 +124,23 @@ def build_ranking(loaded: LoadedResults, index: BundleIndex,
 def ranking_markdown(rows: list[dict[str, Any]]) -> str:
     """ranking.md: one table of every row, and a line saying whether power was measured."""
     table = Table("ranking", ["board", "model", "backend", "accuracy %", "latency ms", "power W",
-                              "acc/lat", "acc/PDP", "rank acc", "rank lat", "rank PDP"], [])
+                              "acc/lat", "acc/PDP", "rank acc", "rank lat", "rank PDP",
+                              "flags"], [])
     for r in rows:
         table.rows.append([r["device_label"], model_label(r), r["backend"], fmt(r["accuracy"]),
                            fmt(r["latency_ms"], 3), fmt(r["dynamic_power_w"], 3),
                            fmt(r["fit_latency"]), fmt(r["fit_pdp"]), fmt(r["rank_accuracy"]),
-                           fmt(r["rank_latency"]), fmt(r["rank_pdp"])])
+                           fmt(r["rank_latency"]), fmt(r["rank_pdp"]), flag_names(r)])
     power = any(r["dynamic_power_w"] is not None for r in rows)
     note = "" if power else f"\nNo power measured on any board ({NO_POWER_NOTE}).\n"
     if any(r.get("partial_run") for r in rows):
         note += f"\n{PARTIAL_NOTE}\n"
-    return f"# fer-edge ranking\n\nRanks are within each board (1 = best).\n{note}\n" + \
-        markdown_table(table)
+    flagged = sum(1 for r in rows if r.get("flags"))
+    if flagged:
+        note += (f"\n{flagged} of {len(rows)} latencies are flagged (column flags): their "
+                 "ranks are not reliable; measure them again on a quiet board.\n")
+    return ("# fer-edge ranking\n\nRanks are within each board (1 = best); latency ms is the "
+            f"median of the timed rounds.\n{note}\n" + markdown_table(table))
 
 
 def _sources(loaded: LoadedResults) -> list[dict[str, Any]]:
@@ -155,6 +178,8 @@ def merge_results(paths: Iterable[str | Path], out_dir: str | Path,
 
     index = BundleIndex(bundles)
     rows = build_ranking(loaded, index, collect)
+    for line in flag_warnings(rows):
+        collect(line)
     out = ensure_dir(out_dir)
     write_json(out / FAILURES_JSON, {"failures": loaded.failures, "skipped": loaded.skipped,
                                      "partial": loaded.partial})
@@ -163,6 +188,7 @@ def merge_results(paths: Iterable[str | Path], out_dir: str | Path,
         "sources": _sources(loaded), "bundles": index.bundles,
         "warnings": warnings,
         "power_measured": any(r["dynamic_power_w"] is not None for r in rows),
+        "flagged": sum(1 for r in rows if r.get("flags")),
         "power_stand_in": any(r["power_stand_in"] for r in rows),
     })
     write_atomic(out / RANKING_CSV, csv_text(ROW_FIELDS, rows))

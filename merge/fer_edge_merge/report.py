@@ -76,6 +76,11 @@ def _body(merged: MergedRanking, main: list, fronts: list) -> str:
     if stand_in:
         out.append(f'<p class="warn">{html.escape(stand_in)}</p>')
     out.append(html_table(tables.final_choice(rows)))
+    flagged = tables.flagged_table(rows)
+    if flagged is not None:
+        out.append(f'<p class="warn">{len(flagged.rows)} of {len(rows)} latencies are flagged: '
+                   "they are ranked, but their rank may not hold (table below).</p>")
+        out.append(html_table(flagged))
     out.append(html_table(tables.table2(rows)))
     out.append(html_table(tables.table3(rows)))
     table4 = tables.table4(rows)

@@ -206,6 +206,27 @@ def final_choice(rows: Sequence[Row]) -> Table:
     return table
 
 
+def flagged_table(rows: Sequence[Row]) -> Table | None:
+    """Every measurement whose latency the harness flagged (None when there is none): ranked
+    like the others, but its rank may not hold on a quiet board."""
+    flagged = [r for r in rows if r.get("flags")]
+    if not flagged:
+        return None
+    table = Table("Flagged latencies (ranked, but not reliable)",
+                  ["Device", "Model", "Backend", "Latency (ms)", "IQR (ms)", "Rank (acc/lat)",
+                   "Flags"], [])
+    for r in flagged:
+        reasons = "; ".join(f"{f.get('flag')}: {f.get('reason')}" for f in r["flags"])
+        table.rows.append([r["device_label"], r["model_id"], r["backend"],
+                           fmt(r["latency_ms"], 3), fmt(r.get("latency_iqr_ms"), 3),
+                           fmt(r.get("rank_latency")), reasons])
+    table.notes.append("Flags: wide-dispersion (IQR above the limit), drift (the latency moved "
+                       "during the timed rounds), heavy-tail (the mean far above the median), "
+                       "unsettled (the warm-up did not settle), clocks-changed, throttled. "
+                       "Measure these again on a quiet board.")
+    return table
+
+
 def failures_table(failures: Sequence[Row], skipped: Sequence[Row],
                    partial: Sequence[Row] = ()) -> Table:
     """What the boards could not run, and power measurements a meter cut short (latency and

@@ -8,6 +8,7 @@ pitfall 2).
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 import numpy as np
 
@@ -29,6 +30,28 @@ def representative(images: np.ndarray) -> Iterator[list[np.ndarray]]:
         yield [image[np.newaxis].astype(np.float32)]
 
 
+def convert_int8(model: Any, calibration: np.ndarray) -> bytes:
+    """Full-integer TFLite (int8 input and output) of a Keras model, calibrated on images."""
+    import tensorflow as tf
+
+    converter = tf.lite.TFLiteConverter.from_keras_model(model)
+    converter.optimizations = [tf.lite.Optimize.DEFAULT]
+    converter.representative_dataset = lambda: representative(calibration)
+    converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
+    converter.inference_input_type = tf.int8
+    converter.inference_output_type = tf.int8
+    return convert_quietly(converter)
+
+
+def refuse_dynamic_shape_ops(ops: list[str]) -> None:
+    """ValueError naming the dynamic-shape ops (SHAPE, STRIDED_SLICE, PACK) among `ops`: a
+    model holding them stays off the Edge TPU, so it is no int8 artifact for a board."""
+    dynamic = sorted(set(ops) & set(DYNAMIC_SHAPE_OPS))
+    if dynamic:
+        raise ValueError(f"int8 model holds {', '.join(dynamic)} (a dynamic shape): "
+                         "the Edge TPU cannot map them")
+
+
 class TfliteInt8Exporter(Exporter):
     """Full-integer quantization; refuses a result holding ops the Edge TPU cannot map."""
 
@@ -38,22 +61,11 @@ class TfliteInt8Exporter(Exporter):
     file_name = "model_int8.tflite"
 
     def export(self, ctx: ExportContext) -> ExportOutput:
-        import tensorflow as tf
-
         if len(ctx.calibration) == 0:
             raise ValueError("no calibration images (the training part is empty)")
-        converter = tf.lite.TFLiteConverter.from_keras_model(ctx.model_b1)
-        converter.optimizations = [tf.lite.Optimize.DEFAULT]
-        converter.representative_dataset = lambda: representative(ctx.calibration)
-        converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
-        converter.inference_input_type = tf.int8
-        converter.inference_output_type = tf.int8
-        flat = convert_quietly(converter)
+        flat = convert_int8(ctx.model_b1, ctx.calibration)
         ops = op_names(flat)
-        dynamic = sorted(set(ops) & set(DYNAMIC_SHAPE_OPS))
-        if dynamic:
-            raise ValueError(f"int8 model holds {', '.join(dynamic)} (a dynamic shape): "
-                             "the Edge TPU cannot map them")
+        refuse_dynamic_shape_ops(ops)  # before anything is written
         path = ctx.target(self.file_name)
         path.write_bytes(flat)
         n = min(len(ctx.calibration), MAX_CALIBRATION)
