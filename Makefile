@@ -5,7 +5,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: setup demo test test-fast lint bench-fidelity bench-trial mutation clean images images-base \
+.PHONY: setup demo test test-fast lint bench-fidelity bench-trial bench-baselines mutation clean images images-base \
 	image-search image-cpu image-pi test-images locks locks-check
 
 setup: $(STAMP)
@@ -64,6 +64,11 @@ mutation: setup
 ## Cost of one stage-1 trial and trials per hour.
 bench-trial: setup
 	$(BIN)/python -m pytest benchmarks/bench_trial.py --benchmark-only
+
+## What the Table 4 baselines cost to train, as ratios to a searched model (same run).
+bench-baselines: setup
+	$(BIN)/python -m pytest benchmarks/bench_baselines.py --benchmark-only \
+		--benchmark-columns=mean,median,min,max,rounds
 
 ## Images, built with podman (no Docker engine needed) in storage of their own
 ## (images/podman/env.sh); bases made here with debootstrap, so nothing is pulled. See docs/images.md.

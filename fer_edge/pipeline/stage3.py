@@ -56,5 +56,6 @@ def power_stage(opts: DemoOptions, paths: DemoPaths, ui: DemoConsole, record: De
     backends = {r.label: r.backend for r in stage2_runs}
     runs = measure_power(opts, paths, ui, record, decision, selected, backends)
     ranking = merge([*stage2_runs, *runs], paths.ranking(3), [bundle], ui, record, "stage 3")
-    select(ranking, "pdp", 1, bundle, paths.selected(3), ui, record, "stage 3")
+    # The final bundle per board: its chosen model alone (baselines were only compared).
+    select(ranking, "pdp", 1, bundle, paths.selected(3), ui, record, "stage 3", baselines=False)
     return ranking

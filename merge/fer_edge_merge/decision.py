@@ -1,9 +1,10 @@
 """The method's answer per board, decided in one place: `fer-edge merge`, the demo's summary and
 the report's "final choice" table all call `board_decisions`, so they cannot disagree.
 
-A board is decided among its searched models (imported baselines are compared in Table 4, never
-chosen): by accuracy/PDP when power was measured there (stage 3), else by accuracy/latency
-(stage 2). Ties keep every tied row, best first by model id, so nothing is hidden.
+A board is decided among its searched models (baselines, trained or imported, are compared in
+Table 4, never chosen): by accuracy/PDP when power was measured there (stage 3), else by
+accuracy/latency (stage 2). Ties keep every tied row, best first by model id, so nothing is
+hidden.
 """
 
 from __future__ import annotations
@@ -18,11 +19,19 @@ Row = dict[str, Any]
 
 
 def is_baseline(row: Row) -> bool:
-    """An imported model: config "external" or an object with an "external" entry."""
+    """A model to compare with, never to choose: a published architecture trained by
+    `fer-edge baselines` (config {"baseline": {"name", ...}}), or an imported model (config
+    "external", or an object with an "external" entry)."""
     config = row.get("config")
     if isinstance(config, str):
         return config == "external"
-    return isinstance(config, dict) and bool(config.get("external"))
+    return isinstance(config, dict) and bool(config.get("external") or config.get("baseline"))
+
+
+def baseline_label(config: Any) -> str:
+    """How tables name a baseline's configuration: its name, or "external"."""
+    entry = config.get("baseline") if isinstance(config, dict) else None
+    return str(entry.get("name")) if isinstance(entry, dict) else "external"
 
 
 def boards(rows: Sequence[Row]) -> list[str]:

@@ -1,7 +1,7 @@
 """The paper's Figures 4-7 and per-board Pareto fronts as PNG files (matplotlib, no display).
 
 Each function draws one figure from ranking rows and returns its file name, title and caption.
-Baselines (config `external`) are left to Table 4, as in the paper. Where no power was measured,
+Baselines (decision.is_baseline) are left to Table 4, as in the paper. Where no power was measured,
 the power figure says so instead of drawing watts.
 """
 

@@ -85,7 +85,9 @@ def _body(merged: MergedRanking, main: list, fronts: list) -> str:
     out.append(html_table(tables.table3(rows)))
     table4 = tables.table4(rows)
     out.append(html_table(table4) if table4 else
-               '<p class="note">Table 4: no baselines (models with config "external").</p>')
+               '<p class="note">Table 4: no baselines measured (train them with `fer-edge '
+               "baselines` and bundle them with --baselines, or `fer-edge bundle import` "
+               "one).</p>")
     out.append("<h2>Figures</h2>" + "".join(_figure_html(f) for f in main))
     out.append("<h2>Pareto fronts per board</h2>" + "".join(_figure_html(f) for f in fronts))
     if merged.failures or merged.skipped or merged.partial:

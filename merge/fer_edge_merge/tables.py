@@ -1,8 +1,9 @@
 """The paper's tables from ranking rows: Table 2 (per-board statistics), Table 3 (best model per
 board under each fitness), Table 4 (baselines), and the final choice per board. Pure functions.
 
-Models whose config is `external` (imported baselines, README "Contracts") appear only in
-Table 4; the other tables describe the searched models, as the paper's do.
+Baselines (decision.is_baseline: models trained by `fer-edge baselines`, or imported ones with
+config `external`) appear only in Table 4; the other tables describe the searched models, as
+the paper's do.
 """
 
 from __future__ import annotations
@@ -11,7 +12,9 @@ import statistics
 from collections.abc import Sequence
 from typing import Any
 
+from fer_edge_merge.compare import compare
 from fer_edge_merge.decision import (
+    baseline_label,
     best_rows,
     board_decisions,
     board_rows,
@@ -47,7 +50,7 @@ def stand_in_note(rows: Sequence[Row]) -> str | None:
 def config_cells(config: Any) -> list[str]:
     """K1-K4, FC1, DO1, FC2, DO2 of a search-space config; '?' when no bundle gave it."""
     if not isinstance(config, dict) or is_baseline({"config": config}):
-        return ["?" if config is None else "external"] + [MISSING] * 7
+        return ["?" if config is None else baseline_label(config)] + [MISSING] * 7
     kernels = list(config.get("kernels") or [])[: int(config.get("blocks", 4))]
     cells = [fmt(k) for k in kernels] + [MISSING] * (4 - len(kernels))
     layers = [config.get(k) for k in ("fc1", "dropout1", "fc2", "dropout2")]
@@ -126,29 +129,60 @@ def table3(rows: Sequence[Row]) -> Table:
 
 
 
+TABLE4_RATIOS = ["Acc. diff (pts)", "Speed-up (x)", "Power saving (x)", "Acc/PDP gain (x)"]
+TABLE4_NOTE = ("On a baseline's row, the board's best found model (its final choice) against "
+               "that baseline: accuracy difference in points (best minus baseline); speed-up = "
+               "baseline latency / best's (the paper's \"17.82x faster\"); power saving = "
+               "baseline dynamic power / best's; Acc/PDP gain = best's accuracy/PDP / the "
+               "baseline's (the paper's 1.67, 1.29 and 2.17 against Mollahosseini et al.).")
+
+
+def _ratio_cells(best: Row | None, baseline: Row) -> list[str]:
+    """The four comparison cells of a baseline's row (dashes without a best model)."""
+    if best is None:
+        return [MISSING] * len(TABLE4_RATIOS)
+    return [fmt(value) for value in compare(best, baseline)]
+
+
 def table4(rows: Sequence[Row]) -> Table | None:
-    """Baselines against the best searched model of their board; None without baselines."""
+    """Per board: each baseline, worst first, then the best searched model (the board's final
+    choice), with accuracy, latency, dynamic power, energy, both fitness values and, on each
+    baseline's row, how the best found compares with it; None without baselines."""
     table = Table("Table 4: comparison with baseline models",
-                  ["Device", "Model", *MEASURE_HEADERS, "Fitness", "Value"], [])
+                  ["Device", "Model", *MEASURE_HEADERS, FITNESS_TITLES["latency"],
+                   FITNESS_TITLES["pdp"], *TABLE4_RATIOS], [])
     for label in boards(rows):
         baselines = board_rows(rows, label, baselines=True)
         if not baselines:
             continue
-        name = decision_fitness(baselines + board_rows(rows, label))
+        searched = board_rows(rows, label)
+        name = decision_fitness(searched or baselines)
         # Worst first, the best found last: the paper's Table 4 layout.
         baselines.sort(key=lambda r: (r.get(f"fit_{name}") or 0.0, r["model_id"]))
-        ours = best_rows(board_rows(rows, label), name)[:1]
-        for row in [*baselines, *ours]:
-            model = model_label(row) + (" (best found)" if row in ours else "")
-            table.rows.append([label, model, *_measure_cells(row), FITNESS_TITLES[name],
-                               fmt(row.get(f"fit_{name}"))])
-    return table if table.rows else None
+        best = next(iter(best_rows(searched, name)), None)
+        for row in baselines:
+            table.rows.append([label, model_label(row), *_measure_cells(row),
+                               fmt(row.get("fit_latency")), fmt(row.get("fit_pdp")),
+                               *_ratio_cells(best, row)])
+        if best is not None:
+            table.rows.append([label, f"{model_label(best)} (best found)", *_measure_cells(best),
+                               fmt(best.get("fit_latency")), fmt(best.get("fit_pdp")),
+                               *[MISSING] * len(TABLE4_RATIOS)])
+    if not table.rows:
+        return None
+    table.notes.append(TABLE4_NOTE)
+    if not has_power(rows):
+        table.notes.append(NO_POWER_NOTE + ": power, Accuracy/PDP and their ratios are empty.")
+    _add_stand_in_note(table, rows)
+    return table
 
 
 def config_text(config: Any) -> str:
     """A configuration in one short string for the final-choice table."""
-    if not isinstance(config, dict):
-        return "?" if config is None else "external"
+    if config is None:
+        return "?"
+    if not isinstance(config, dict) or is_baseline({"config": config}):
+        return baseline_label(config)
     kernels = "-".join(str(k) for k in (config.get("kernels") or [])[: config.get("blocks", 4)])
     return (f"K {kernels}, FC {config.get('fc1')}/{config.get('fc2')}, "
             f"DO {config.get('dropout1')}/{config.get('dropout2')}")
