@@ -13,8 +13,9 @@ from fer_edge.pipeline.options import DemoOptions, DemoPaths, device_label
 from fer_edge.pipeline.record import DemoRecord
 from fer_edge.pipeline.reuse import selection_matches, verified_manifest
 from fer_edge_core.errors import UserInputError
+from fer_edge_harness.results_schema import STAGE_LATENCY, Extra
 
-STAGE = "latency"
+STAGE = STAGE_LATENCY
 
 
 def measure_all(opts: DemoOptions, paths: DemoPaths, ui: DemoConsole, record: DemoRecord,
@@ -64,7 +65,7 @@ def _chosen_ids(ranking_dir: Path, by: str, top: int, baselines: bool) -> dict[s
     from fer_edge_merge.select import choose_models
 
     chosen = choose_models(read_ranking(ranking_dir).rows, by, top, baselines)
-    return {label: [r["model_id"] for r in rows] for label, rows in chosen.items()}
+    return {label: [r[Extra.MODEL_ID] for r in rows] for label, rows in chosen.items()}
 
 
 def select(ranking_dir: Path, by: str, top: int, parent: Path, out_dir: Path,

@@ -13,8 +13,9 @@ from fer_edge.pipeline.power import PowerDecision
 from fer_edge.pipeline.record import DemoRecord
 from fer_edge.pipeline.reuse import verified_manifest
 from fer_edge.pipeline.stage2 import merge, select
+from fer_edge_harness.results_schema import STAGE_POWER
 
-STAGE = "power"
+STAGE = STAGE_POWER
 
 
 def measure_power(opts: DemoOptions, paths: DemoPaths, ui: DemoConsole, record: DemoRecord,

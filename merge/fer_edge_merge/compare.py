@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from typing import Any, NamedTuple
 
+from fer_edge_harness.results_schema import Extra
+
 Row = dict[str, Any]
 
 
@@ -30,11 +32,11 @@ def _ratio(numerator: Any, denominator: Any) -> float | None:
 
 def compare(best: Row, baseline: Row) -> Comparison:
     """`best` (a searched model's ranking row) against `baseline` (a baseline's, same board)."""
-    points = (None if best.get("accuracy") is None or baseline.get("accuracy") is None
-              else float(best["accuracy"]) - float(baseline["accuracy"]))
+    points = (None if best.get(Extra.ACCURACY) is None or baseline.get(Extra.ACCURACY) is None
+              else float(best[Extra.ACCURACY]) - float(baseline[Extra.ACCURACY]))
     return Comparison(
         accuracy_points=points,
-        speedup=_ratio(baseline.get("latency_ms"), best.get("latency_ms")),
-        power_ratio=_ratio(baseline.get("dynamic_power_w"), best.get("dynamic_power_w")),
+        speedup=_ratio(baseline.get(Extra.LATENCY_MS), best.get(Extra.LATENCY_MS)),
+        power_ratio=_ratio(baseline.get(Extra.DYNAMIC_POWER_W), best.get(Extra.DYNAMIC_POWER_W)),
         pdp_gain=_ratio(best.get("fit_pdp"), baseline.get("fit_pdp")),
     )

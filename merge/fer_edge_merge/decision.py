@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from fer_edge_harness.results_schema import Extra
 from fer_edge_merge.fitness import FITNESS_TITLES
 
 Row = dict[str, Any]
@@ -36,16 +37,16 @@ def baseline_label(config: Any) -> str:
 
 def boards(rows: Sequence[Row]) -> list[str]:
     """Device labels in the order they first appear."""
-    return list(dict.fromkeys(r["device_label"] for r in rows))
+    return list(dict.fromkeys(r[Extra.DEVICE_LABEL] for r in rows))
 
 
 def board_rows(rows: Sequence[Row], label: str, baselines: bool = False) -> list[Row]:
     """One board's rows: searched models only, or baselines only."""
-    return [r for r in rows if r["device_label"] == label and is_baseline(r) == baselines]
+    return [r for r in rows if r[Extra.DEVICE_LABEL] == label and is_baseline(r) == baselines]
 
 
 def has_power(rows: Sequence[Row]) -> bool:
-    return any(r.get("dynamic_power_w") is not None for r in rows)
+    return any(r.get(Extra.DYNAMIC_POWER_W) is not None for r in rows)
 
 
 def decision_fitness(rows: Sequence[Row]) -> str:
@@ -61,7 +62,7 @@ def best_rows(rows: Sequence[Row], fitness: str) -> list[Row]:
         return []
     top = max(r[f"fit_{fitness}"] for r in measured)
     return sorted((r for r in measured if r[f"fit_{fitness}"] == top),
-                  key=lambda r: (str(r["model_id"]), str(r.get("backend"))))
+                  key=lambda r: (str(r[Extra.MODEL_ID]), str(r.get(Extra.BACKEND))))
 
 
 @dataclass(frozen=True)

@@ -22,6 +22,7 @@ from fer_edge_core.errors import UserInputError
 from fer_edge_core.files import make_stage, replace_folder, write_json
 from fer_edge_core.paths import refuse_overlap
 from fer_edge_harness.bundle import MANIFEST_NAME, manifest_hash, verify_bundle
+from fer_edge_harness.results_schema import Extra
 from fer_edge_merge.decision import is_baseline
 from fer_edge_merge.fitness import FITNESS_TITLES, FITNESSES
 from fer_edge_merge.ranking import OUTPUT_NAMES, RANKING_JSON, read_ranking, warn_stderr
@@ -43,20 +44,20 @@ def choose_models(rows: list[dict[str, Any]], by: str, top: int,
     """
     boards: dict[str, list[dict[str, Any]]] = {}
     for row in rows:
-        boards.setdefault(row["device_label"], [])
+        boards.setdefault(row[Extra.DEVICE_LABEL], [])
         if row.get(f"rank_{by}") is not None:
-            boards[row["device_label"]].append(row)
+            boards[row[Extra.DEVICE_LABEL]].append(row)
     chosen = {}
     for label, board_rows in boards.items():
-        board_rows.sort(key=lambda r: (r[f"rank_{by}"], r["model_id"], r["backend"]))
+        board_rows.sort(key=lambda r: (r[f"rank_{by}"], r[Extra.MODEL_ID], r[Extra.BACKEND]))
         picked: dict[str, dict[str, Any]] = {}
         for row in board_rows:
             if len(picked) < top and not is_baseline(row):
-                picked.setdefault(row["model_id"], row)
+                picked.setdefault(row[Extra.MODEL_ID], row)
         if baselines:
             for row in board_rows:
                 if is_baseline(row):
-                    picked.setdefault(row["model_id"], row)
+                    picked.setdefault(row[Extra.MODEL_ID], row)
         chosen[label] = list(picked.values())
     return chosen
 
@@ -66,7 +67,7 @@ def _with_configs(rows: list[dict[str, Any]], parent: dict[str, Any]) -> list[di
     bundle (by model id), so that baselines are told apart whichever way the ranking was made."""
     configs = {m.get("id"): m.get("config") for m in parent.get("models", [])}
     return [row if row.get("config") is not None else {**row, "config": configs.get(
-        row["model_id"])} for row in rows]
+        row[Extra.MODEL_ID])} for row in rows]
 
 
 def _check_choice(chosen: dict[str, list[dict]], by: str, ranking_path: Path,
@@ -79,7 +80,7 @@ def _check_choice(chosen: dict[str, list[dict]], by: str, ranking_path: Path,
                              f"{', '.join(empty)}{hint}")
     known = {m.get("id") for m in parent.get("models", [])}
     for label, rows in chosen.items():
-        absent = [r["model_id"] for r in rows if r["model_id"] not in known]
+        absent = [r[Extra.MODEL_ID] for r in rows if r[Extra.MODEL_ID] not in known]
         if absent:
             raise UserInputError(bundle_dir / MANIFEST_NAME,
                                  f"model(s) {', '.join(absent)} ranked on {label} are not in "
@@ -107,9 +108,10 @@ def _child_manifest(parent: dict[str, Any], parent_dir: Path, final_dir: Path,
     child["parent"] = {"bundle_sha256": parent["bundle_sha256"],
                        "path": os.path.relpath(parent_dir.resolve(), final_dir.resolve())}
     child["selection"] = dict(selection, models=[
-        {"id": r["model_id"], "backend": r["backend"], "rank": r[f"rank_{selection['by']}"],
-         "fitness": r[f"fit_{selection['by']}"]} for r in rows])
-    child["models"] = [copy.deepcopy(by_id[r["model_id"]]) for r in rows]
+        {"id": r[Extra.MODEL_ID], "backend": r[Extra.BACKEND],
+         "rank": r[f"rank_{selection['by']}"], "fitness": r[f"fit_{selection['by']}"]}
+        for r in rows])
+    child["models"] = [copy.deepcopy(by_id[r[Extra.MODEL_ID]]) for r in rows]
     child["bundle_sha256"] = manifest_hash(child)
     return child
 
@@ -151,7 +153,8 @@ def _warn_other_bundle(chosen: dict[str, list[dict]], parent_hash: str,
                        warn: Callable[[str], None]) -> None:
     """Results measured on another bundle (e.g. a per-board child) are matched by model id."""
     for label, rows in chosen.items():
-        others = sorted({str(r.get("bundle_sha256"))[:12] for r in rows} - {parent_hash[:12]})
+        others = sorted({str(r.get(Extra.BUNDLE_SHA256))[:12] for r in rows}
+                        - {parent_hash[:12]})
         if others:
             warn(f"warning: {label} was measured on bundle {', '.join(others)}, not on this "
                  f"bundle ({parent_hash[:12]}); models are taken from it by id")

@@ -12,6 +12,7 @@ import statistics
 from collections.abc import Sequence
 from typing import Any
 
+from fer_edge_harness.results_schema import Event, Extra, Flag
 from fer_edge_merge.compare import compare
 from fer_edge_merge.decision import (
     baseline_label,
@@ -34,8 +35,8 @@ MEASURE_HEADERS = ["Accuracy (%)", "Latency (ms)", "Power (W)", "Energy (mJ)"]
 
 def stand_in_sensors(rows: Sequence[Row]) -> list[str]:
     """The stand-in (emulated) sensors whose modelled watts are in these rows."""
-    return sorted({str(r.get("power_sensor")) for r in rows
-                   if r.get("power_stand_in") and r.get("dynamic_power_w") is not None})
+    return sorted({str(r.get(Extra.POWER_SENSOR)) for r in rows
+                   if r.get("power_stand_in") and r.get(Extra.DYNAMIC_POWER_W) is not None})
 
 
 def stand_in_note(rows: Sequence[Row]) -> str | None:
@@ -73,10 +74,11 @@ def table2(rows: Sequence[Row]) -> Table:
         mine = board_rows(rows, label)
         if not mine:
             continue
-        power = [r["dynamic_power_w"] for r in mine if r.get("dynamic_power_w") is not None]
+        power = [r[Extra.DYNAMIC_POWER_W] for r in mine
+                 if r.get(Extra.DYNAMIC_POWER_W) is not None]
         table.rows.append([label, str(len(mine)),
-                           *_mean_std([r["accuracy"] for r in mine], 2),
-                           *_mean_std([r["latency_ms"] for r in mine], 3),
+                           *_mean_std([r[Extra.ACCURACY] for r in mine], 2),
+                           *_mean_std([r[Extra.LATENCY_MS] for r in mine], 3),
                            *_mean_std(power, 3), str(len(power))])
     table.notes.append("Power statistics cover the models measured with a power sensor "
                        "(stage 3: the top models by accuracy/latency)."
@@ -94,8 +96,8 @@ def _add_stand_in_note(table: Table, rows: Sequence[Row]) -> None:
 def _measure_cells(row: Row) -> list[str]:
     """Accuracy, latency, dynamic power and energy per inference: accuracy/PDP is accuracy /
     energy, so the fitness can be checked from the row by hand."""
-    return [fmt(row["accuracy"]), fmt(row["latency_ms"]), fmt(row.get("dynamic_power_w")),
-            fmt(row.get("energy_mj"), 4)]
+    return [fmt(row[Extra.ACCURACY]), fmt(row[Extra.LATENCY_MS]),
+            fmt(row.get(Extra.DYNAMIC_POWER_W)), fmt(row.get(Extra.ENERGY_MJ), 4)]
 
 
 def table3(rows: Sequence[Row]) -> Table:
@@ -111,7 +113,8 @@ def table3(rows: Sequence[Row]) -> Table:
                 table.rows.append([FITNESS_TITLES[name], label, MISSING, MISSING,
                                    *[MISSING] * 8, NO_POWER_NOTE, *[MISSING] * 4])
             for row in best:
-                table.rows.append([FITNESS_TITLES[name], label, model_label(row), row["backend"],
+                table.rows.append([FITNESS_TITLES[name], label, model_label(row),
+                                   row[Extra.BACKEND],
                                    *config_cells(row.get("config")), *_measure_cells(row),
                                    fmt(row[f"fit_{name}"])])
     if not has_power(rows):
@@ -158,7 +161,7 @@ def table4(rows: Sequence[Row]) -> Table | None:
         searched = board_rows(rows, label)
         name = decision_fitness(searched or baselines)
         # Worst first, the best found last: the paper's Table 4 layout.
-        baselines.sort(key=lambda r: (r.get(f"fit_{name}") or 0.0, r["model_id"]))
+        baselines.sort(key=lambda r: (r.get(f"fit_{name}") or 0.0, r[Extra.MODEL_ID]))
         best = next(iter(best_rows(searched, name)), None)
         for row in baselines:
             table.rows.append([label, model_label(row), *_measure_cells(row),
@@ -197,7 +200,8 @@ def final_choice(rows: Sequence[Row]) -> Table:
     for decision in board_decisions(rows):
         for row in decision.chosen:
             table.rows.append([decision.device_label, f"stage {decision.stage}, {decision.title}",
-                               model_label(row), row["backend"], config_text(row.get("config")),
+                               model_label(row), row[Extra.BACKEND],
+                               config_text(row.get("config")),
                                *_measure_cells(row), fmt(row[f"fit_{decision.fitness}"])])
     if not has_power(rows):
         table.notes.append(NO_POWER_NOTE + ": the final choice is the stage-2 decision "
@@ -209,16 +213,16 @@ def final_choice(rows: Sequence[Row]) -> Table:
 def flagged_table(rows: Sequence[Row]) -> Table | None:
     """Every measurement whose latency the harness flagged (None when there is none): ranked
     like the others, but its rank may not hold on a quiet board."""
-    flagged = [r for r in rows if r.get("flags")]
+    flagged = [r for r in rows if r.get(Extra.FLAGS)]
     if not flagged:
         return None
     table = Table("Flagged latencies (ranked, but not reliable)",
                   ["Device", "Model", "Backend", "Latency (ms)", "IQR (ms)", "Rank (acc/lat)",
                    "Flags"], [])
     for r in flagged:
-        reasons = "; ".join(f"{f.get('flag')}: {f.get('reason')}" for f in r["flags"])
-        table.rows.append([r["device_label"], r["model_id"], r["backend"],
-                           fmt(r["latency_ms"], 3), fmt(r.get("latency_iqr_ms"), 3),
+        reasons = "; ".join(f"{f.get(Flag.FLAG)}: {f.get(Flag.REASON)}" for f in r[Extra.FLAGS])
+        table.rows.append([r[Extra.DEVICE_LABEL], r[Extra.MODEL_ID], r[Extra.BACKEND],
+                           fmt(r[Extra.LATENCY_MS], 3), fmt(r.get(Extra.LATENCY_IQR_MS), 3),
                            fmt(r.get("rank_latency")), reasons])
     table.notes.append("Flags: wide-dispersion (IQR above the limit), drift (the latency moved "
                        "during the timed rounds), heavy-tail (the mean far above the median), "
@@ -236,6 +240,7 @@ def failures_table(failures: Sequence[Row], skipped: Sequence[Row],
     for kind, events in (("failed", failures), ("skipped", skipped),
                          ("power partial", partial)):
         for e in events:
-            table.rows.append([kind, fmt(e.get("device_label")), fmt(e.get("model_id")),
-                               fmt(e.get("backend")), fmt(e.get("reason")), fmt(e.get("source"))])
+            table.rows.append([kind, fmt(e.get(Event.DEVICE_LABEL)), fmt(e.get(Event.MODEL_ID)),
+                               fmt(e.get(Event.BACKEND)), fmt(e.get(Event.REASON)),
+                               fmt(e.get("source"))])
     return table
