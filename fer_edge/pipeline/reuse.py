@@ -13,6 +13,7 @@ from typing import Any
 
 from fer_edge_core.errors import UserInputError
 from fer_edge_harness.bundle import MANIFEST_NAME, BundleError, verify_bundle
+from fer_edge_harness.results_schema import RunInfo
 
 
 def verified_manifest(bundle_dir: Path) -> dict[str, Any] | None:
@@ -57,6 +58,6 @@ def results_match(path: Path, expected: dict[str, Any]) -> bool:
     except UserInputError:
         return False
     info = results.run_info
-    if not info.get("complete"):
+    if not info.get(RunInfo.COMPLETE):
         return False
     return all(info.get(key) == value for key, value in expected.items())

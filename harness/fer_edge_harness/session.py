@@ -15,7 +15,7 @@ from fer_edge_harness.backends import BackendUnavailable, backend_class, create_
 from fer_edge_harness.backends.base import LoadOptions, module_version
 from fer_edge_harness.boardstate import Board
 from fer_edge_harness.jsonout import JsonWriter, take_over_json_path
-from fer_edge_harness.results_schema import RUN_INFO_KEY
+from fer_edge_harness.results_schema import RUN_INFO_KEY, Event
 from fer_edge_harness.settings import SettingsError
 from fer_edge_harness.testset import load_test_set
 
@@ -81,9 +81,9 @@ class HarnessSession(object):
         return self._test_set
 
     def record_skip(self, backend, reason, model_id=None):
-        entry = {"backend": backend, "reason": reason}
+        entry = {Event.BACKEND: backend, Event.REASON: reason}
         if model_id is not None:
-            entry["model_id"] = model_id
+            entry[Event.MODEL_ID] = model_id
         if entry not in self.skipped:
             self.skipped.append(entry)
 
@@ -175,8 +175,8 @@ class HarnessSession(object):
             reason = "{}: {}".format(report.when, _lines(call.excinfo.exconly())[0])
         else:
             reason = "{}: {}".format(report.when, _lines(report.longreprtext)[-1])
-        self.failures.append({"model_id": case.model_id, "backend": case.backend,
-                              "reason": reason})
+        self.failures.append({Event.MODEL_ID: case.model_id, Event.BACKEND: case.backend,
+                              Event.REASON: reason})
 
     def pytest_runtest_logfinish(self, nodeid, location):
         self.save(complete=False)
@@ -223,17 +223,21 @@ class HarnessSession(object):
     def pytest_terminal_summary(self, terminalreporter):
         write = terminalreporter.write_line
         for entry in self.failures:
-            write("fer-edge FAILED {model_id} on {backend}: {reason}".format(**entry))
+            write("fer-edge FAILED {} on {}: {}".format(*_event_fields(entry)))
         for entry in self.skipped:
-            write("fer-edge skipped {} on {}: {}".format(
-                entry.get("model_id", "all models"), entry["backend"], entry["reason"]))
+            write("fer-edge skipped {} on {}: {}".format(*_event_fields(entry, "all models")))
         for entry in self.power.partial if self.power is not None else ():
-            write("fer-edge power PARTIAL for {model_id} on {backend}: {reason}".format(**entry))
+            write("fer-edge power PARTIAL for {} on {}: {}".format(*_event_fields(entry)))
         if self.writer is not None:
             write("fer-edge: {} benchmark(s) written to {}".format(len(self.finished),
                                                                   self.writer.path))
         if not self.finished and not self.failures:
             write("fer-edge: nothing was measured: " + results.nothing_measured(self.skipped))
+
+
+def _event_fields(entry, no_model=None):
+    """(model_id, backend, reason) of a failure, skip or partial entry."""
+    return (entry.get(Event.MODEL_ID, no_model), entry[Event.BACKEND], entry[Event.REASON])
 
 
 def _case_of(item):

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from fer_edge_harness.bundle import BundleError, manifest_hash, read_manifest
+from fer_edge_harness.results_schema import Extra
 
 # What a row takes from the manifest's model entry.
 MODEL_FIELDS = ("config", "params", "flops", "val_accuracy")
@@ -56,13 +57,14 @@ def attach_configs(rows: list[dict[str, Any]], index: BundleIndex,
     unmatched: set[str] = set()
     missing: list[str] = []
     for row in rows:
-        model = index.lookup(row["bundle_sha256"], row["model_id"]) if index.bundles else None
+        digest, model_id = row[Extra.BUNDLE_SHA256], row[Extra.MODEL_ID]
+        model = index.lookup(digest, model_id) if index.bundles else None
         for key in MODEL_FIELDS:
             row[key] = model.get(key) if model else None
-        if index.bundles and row["bundle_sha256"] not in index.known_hashes():
-            unmatched.add(str(row["bundle_sha256"]))
+        if index.bundles and digest not in index.known_hashes():
+            unmatched.add(str(digest))
         if index.bundles and model is None:
-            missing.append(f"{row['model_id']} ({row['device_label']})")
+            missing.append(f"{model_id} ({row[Extra.DEVICE_LABEL]})")
     for digest in sorted(unmatched):
         warn(f"warning: results measured on bundle {digest[:12]} match none of the --bundle "
              "manifests; configurations taken by model id")

@@ -43,11 +43,14 @@ def _check_cells(check: dict | None) -> tuple[str, str]:
 def _model_cells(model: dict) -> list[str]:
     """Id, parameters and stage-1 accuracy of a model: the model column of its first rows."""
     val = model.get("val_accuracy")
+    config = model.get("config") or {}
     cells = [str(model.get("id")), f"{model.get('params')} params"]
     if isinstance(val, int | float):
         cells.append(f"val {val:.1f}%")
-    elif "external" in (model.get("config") or {}):
+    elif "external" in config:
         cells.append("external")
+    if "baseline" in config:
+        cells.append("baseline")
     return cells
 
 
@@ -75,6 +78,27 @@ def bundle_table(manifest: dict) -> Table:
     return table
 
 
+def layer_table(model: dict) -> Table:
+    """A baseline's layers as the manifest lists them (read from the exported Keras model):
+    name, type, settings, output shape, params, and the total."""
+    baseline = (model.get("config") or {}).get("baseline") or {}
+    layers = model.get("layers") or []
+    table = Table(title=f"{model.get('id')}: {baseline.get('title', '')}",
+                  caption=baseline.get("reference"), box=box.SIMPLE_HEAD, pad_edge=False,
+                  collapse_padding=True, show_footer=True)
+    total = sum(int(layer.get("params") or 0) for layer in layers)
+    for column, footer in (("layer", "total"), ("type", ""), ("settings", ""), ("output", ""),
+                           ("params", f"{total:,}")):
+        table.add_column(column, footer=footer, overflow="fold",
+                         justify="right" if column == "params" else "left")
+    for layer in layers:
+        table.add_row(str(layer.get("name")), str(layer.get("type")),
+                      str(layer.get("settings") or ""),
+                      "x".join(str(d) for d in layer.get("output") or []),
+                      f"{int(layer.get('params') or 0):,}")
+    return table
+
+
 def reason_lines(manifest: dict) -> list[str]:
     """`MODEL/FORMAT: reason` for every artifact that carries one."""
     return [f"{model.get('id')}/{fmt}: {art['reason']}"
@@ -89,5 +113,8 @@ def print_bundle(manifest: dict) -> None:
 
     console = Console()
     console.print(bundle_table(manifest))
+    for model in manifest.get("models", []):
+        if model.get("layers"):
+            console.print(layer_table(model))
     for line in reason_lines(manifest):
         console.print(escape(line), soft_wrap=True)
