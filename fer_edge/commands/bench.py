@@ -31,6 +31,7 @@ def check_arguments(bundle: Path, *, backend: str, stage: str, rounds: int, warm
     from fer_edge_core.paths import refuse_overlap
     from fer_edge_harness.backends import parse_backends
     from fer_edge_harness.bundle import verify_bundle
+    from fer_edge_harness.manifest_schema import Manifest, Model
     from fer_edge_harness.results_schema import STAGES
     from fer_edge_harness.settings import SettingsError, check_counts, id_list
 
@@ -55,7 +56,7 @@ def check_arguments(bundle: Path, *, backend: str, stage: str, rounds: int, warm
         if not 0 <= value < float("inf"):
             raise UserInputError(option, f"must be a number of seconds >= 0, got {value}")
     manifest = verify_bundle(bundle)  # BundleError: the CLI prints it as one line, exit 2
-    known = [m["id"] for m in manifest["models"]]
+    known = [m[Model.ID] for m in manifest[Manifest.MODELS]]
     unknown = [m for m in wanted or [] if m not in known]
     if unknown:
         raise UserInputError("--models", f"not in the bundle: {', '.join(unknown)} "

@@ -13,6 +13,7 @@ from fer_edge.pipeline.options import DemoOptions, DemoPaths, device_label
 from fer_edge.pipeline.record import DemoRecord
 from fer_edge.pipeline.reuse import selection_matches, verified_manifest
 from fer_edge_core.errors import UserInputError
+from fer_edge_harness.manifest_schema import Manifest
 from fer_edge_harness.results_schema import STAGE_LATENCY, Extra
 
 STAGE = STAGE_LATENCY
@@ -27,7 +28,7 @@ def measure_all(opts: DemoOptions, paths: DemoPaths, ui: DemoConsole, record: De
             label = device_label(backend)
             update(f"timing on {label}")
             with record.step("stage 2", f"bench {label}") as step:
-                run = measure_board(opts, bundle, manifest["bundle_sha256"], backend, label,
+                run = measure_board(opts, bundle, manifest[Manifest.BUNDLE_SHA256], backend, label,
                                     STAGE, paths.results(2, label), paths.log(2, label))
                 step.reused, step.detail = run.reused, run.describe()
             runs.append(run)
@@ -76,7 +77,7 @@ def select(ranking_dir: Path, by: str, top: int, parent: Path, out_dir: Path,
     parent, of the same models."""
     from fer_edge_merge.select import board_folder_name, select_models
 
-    parent_sha = verified_manifest(parent)["bundle_sha256"]  # type: ignore[index]
+    parent_sha = verified_manifest(parent)[Manifest.BUNDLE_SHA256]  # type: ignore[index]
     chosen = _chosen_ids(ranking_dir, by, top, baselines)
     folders = {label: out_dir / board_folder_name(label) for label in chosen}
     with record.step(stage, f"select top {top} by {by}") as step:
@@ -101,7 +102,7 @@ def latency_stage(opts: DemoOptions, paths: DemoPaths, ui: DemoConsole, record: 
     manifest = verified_manifest(bundle)
     if manifest is None:
         raise UserInputError(bundle, "the stage-1 bundle does not verify")
-    n_models = len(manifest["models"])
+    n_models = len(manifest[Manifest.MODELS])
     ui.header("Stage 2: latency", f"{n_models} models on {len(opts.backends)} backends, each "
               f"a board ({', '.join(device_label(b) for b in opts.backends)}): batch 1, "
               f"a warm-up until the latency settles, then at least {opts.rounds} timed runs "

@@ -8,6 +8,7 @@ import contextlib
 import numpy as np
 
 from fer_edge_harness import quality, results, timing
+from fer_edge_harness.manifest_schema import ChosenArtifact
 from fer_edge_harness.results_schema import Extra
 from fer_edge_harness.session import CaseFailure
 
@@ -78,7 +79,7 @@ def run_case(session, case, benchmark):
     try:
         images, labels = session.test_set()
         with step("load"):
-            backend.load(artifact["path"], session.load_options(case, artifact))
+            backend.load(artifact[ChosenArtifact.PATH], session.load_options(case, artifact))
         with step("prepare"):
             prepared = backend.prepare(images[:1])
         before = session.board.state()

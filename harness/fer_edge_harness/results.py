@@ -3,6 +3,7 @@ assembled in exactly one function here, from the field lists of results_schema.
 """
 
 from fer_edge_harness import boardstate, quality, results_schema
+from fer_edge_harness.manifest_schema import ChosenArtifact
 from fer_edge_harness.results_schema import Event, Extra, PowerRecord, RunInfo
 from fer_edge_harness.settings import timing_record
 
@@ -66,8 +67,8 @@ def build_extra_info(settings, case, backend, latency, accuracy, n_test, hardwar
         Extra.RUNTIME_VERSIONS: runtime_versions,
         Extra.BOARD_STATE_BEFORE: board_before,
         Extra.BOARD_STATE_AFTER: board_after,
-        Extra.ARTIFACT_FORMAT: artifact["format"],
-        Extra.ARTIFACT_SHA256: artifact["sha256"],
+        Extra.ARTIFACT_FORMAT: artifact[ChosenArtifact.FORMAT],
+        Extra.ARTIFACT_SHA256: artifact[ChosenArtifact.SHA256],
         Extra.TIMING_SETTINGS: timing_record(settings),
         Extra.BACKEND_DETAILS: backend.details(),
         Extra.THROTTLING_DURING: boardstate.throttling_between(board_before, board_after),

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from fer_edge_harness.manifest_schema import Baseline, Model, ModelConfig
 from fer_edge_harness.results_schema import Extra
 from fer_edge_merge.fitness import FITNESS_TITLES
 
@@ -23,16 +24,17 @@ def is_baseline(row: Row) -> bool:
     """A model to compare with, never to choose: a published architecture trained by
     `fer-edge baselines` (config {"baseline": {"name", ...}}), or an imported model (config
     "external", or an object with an "external" entry)."""
-    config = row.get("config")
+    config = row.get(Model.CONFIG)
     if isinstance(config, str):
-        return config == "external"
-    return isinstance(config, dict) and bool(config.get("external") or config.get("baseline"))
+        return config == ModelConfig.EXTERNAL
+    return isinstance(config, dict) and bool(config.get(ModelConfig.EXTERNAL)
+                                             or config.get(ModelConfig.BASELINE))
 
 
 def baseline_label(config: Any) -> str:
     """How tables name a baseline's configuration: its name, or "external"."""
-    entry = config.get("baseline") if isinstance(config, dict) else None
-    return str(entry.get("name")) if isinstance(entry, dict) else "external"
+    entry = config.get(ModelConfig.BASELINE) if isinstance(config, dict) else None
+    return str(entry.get(Baseline.NAME)) if isinstance(entry, dict) else ModelConfig.EXTERNAL
 
 
 def boards(rows: Sequence[Row]) -> list[str]:

@@ -20,6 +20,7 @@ from fer_edge_core.errors import UserInputError
 from fer_edge_core.files import ensure_dir, write_atomic, write_json
 from fer_edge_core.jsonfile import read_json_file, validate
 from fer_edge_core.paths import refuse_overlap
+from fer_edge_harness.manifest_schema import Model
 from fer_edge_harness.results_schema import Extra, Flag, PowerRecord, RunInfo
 from fer_edge_merge import fitness
 from fer_edge_merge.configs import BundleIndex, attach_configs
@@ -34,13 +35,15 @@ FAILURES_JSON, MERGE_JSON = "failures.json", "merge.json"
 OUTPUT_NAMES = (RANKING_JSON, RANKING_CSV, RANKING_MD, FAILURES_JSON, MERGE_JSON)
 
 # Column order of ranking.json rows and ranking.csv. A column that copies a results field has
-# its name (results_schema.Extra); the others are the merge's own.
+# its name (results_schema.Extra), one that copies a manifest model field its name
+# (manifest_schema.Model); the others are the merge's own.
 ROW_FIELDS = (
     Extra.DEVICE_LABEL, Extra.MODEL_ID, Extra.BACKEND, Extra.PRECISION, Extra.THREADS,
     Extra.STAGE, Extra.ACCURACY, Extra.LATENCY_MS, Extra.DYNAMIC_POWER_W, Extra.ENERGY_MJ,
     "fit_accuracy", "fit_latency", "fit_pdp", "rank_accuracy", "rank_latency", "rank_pdp",
     Extra.N_TEST, "latency_stddev_ms", Extra.POWER_SENSOR, Extra.BUNDLE_SHA256,
-    "config", "params", "flops", "val_accuracy", "source", "power_status", "power_stand_in",
+    Model.CONFIG, Model.PARAMS, Model.FLOPS, Model.VAL_ACCURACY, "source", "power_status",
+    "power_stand_in",
     "partial_run",
     Extra.LATENCY_STATISTIC, Extra.LATENCY_MEAN_MS, Extra.LATENCY_IQR_MS, Extra.LATENCY_CV,
     Extra.ROUNDS, Extra.TIMED_S,

@@ -14,14 +14,21 @@ import os
 import re
 import shutil
 from collections.abc import Callable
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from fer_edge_core.errors import UserInputError
 from fer_edge_core.files import make_stage, replace_folder, write_json
 from fer_edge_core.paths import refuse_overlap
+from fer_edge_harness import manifest_schema
 from fer_edge_harness.bundle import MANIFEST_NAME, manifest_hash, verify_bundle
+from fer_edge_harness.manifest_schema import (
+    Artifact,
+    Manifest,
+    Model,
+    Selection,
+    TestSet,
+)
 from fer_edge_harness.results_schema import Extra
 from fer_edge_merge.decision import is_baseline
 from fer_edge_merge.fitness import FITNESS_TITLES, FITNESSES
@@ -65,8 +72,8 @@ def choose_models(rows: list[dict[str, Any]], by: str, top: int,
 def _with_configs(rows: list[dict[str, Any]], parent: dict[str, Any]) -> list[dict[str, Any]]:
     """The rows, each row merged without --bundle given its configuration from the parent
     bundle (by model id), so that baselines are told apart whichever way the ranking was made."""
-    configs = {m.get("id"): m.get("config") for m in parent.get("models", [])}
-    return [row if row.get("config") is not None else {**row, "config": configs.get(
+    configs = {m.get(Model.ID): m.get(Model.CONFIG) for m in parent.get(Manifest.MODELS, [])}
+    return [row if row.get(Model.CONFIG) is not None else {**row, Model.CONFIG: configs.get(
         row[Extra.MODEL_ID])} for row in rows]
 
 
@@ -78,7 +85,7 @@ def _check_choice(chosen: dict[str, list[dict]], by: str, ranking_path: Path,
         hint = " (no power measured there: select --by latency)" if by == "pdp" else ""
         raise UserInputError(ranking_path, f"no model is ranked by {FITNESS_TITLES[by]} on "
                              f"{', '.join(empty)}{hint}")
-    known = {m.get("id") for m in parent.get("models", [])}
+    known = {m.get(Model.ID) for m in parent.get(Manifest.MODELS, [])}
     for label, rows in chosen.items():
         absent = [r[Extra.MODEL_ID] for r in rows if r[Extra.MODEL_ID] not in known]
         if absent:
@@ -89,30 +96,32 @@ def _check_choice(chosen: dict[str, list[dict]], by: str, ranking_path: Path,
 
 def _files_of(manifest: dict[str, Any]) -> list[str]:
     """Relative paths of the test set and every artifact file (OpenVINO's .bin included)."""
-    paths = [manifest["test_set"]["path"]]
-    for model in manifest["models"]:
-        for artifact in model.get("artifacts", {}).values():
-            paths += [rec["path"] for rec in (artifact, artifact.get("weights") or {})
-                      if rec.get("path")]
+    paths = [manifest[Manifest.TEST_SET][TestSet.PATH]]
+    for model in manifest[Manifest.MODELS]:
+        for artifact in model.get(Model.ARTIFACTS, {}).values():
+            paths += [rec[Artifact.PATH] for rec in (artifact, artifact.get(Artifact.WEIGHTS) or {})
+                      if rec.get(Artifact.PATH)]
     return paths
 
 
 def _child_manifest(parent: dict[str, Any], parent_dir: Path, final_dir: Path,
                     selection: dict[str, Any], rows: list[dict]) -> dict[str, Any]:
     """The new manifest: the parent's, with only the chosen models (in rank order)."""
-    by_id = {m["id"]: m for m in parent["models"]}
+    by_id = {m[Model.ID]: m for m in parent[Manifest.MODELS]}
+    by = selection[Selection.BY]
     child = copy.deepcopy(parent)
-    child["name"] = "{}-{}-{}-top{}".format(parent.get("name", "bundle"), final_dir.name,
-                                            selection["by"], selection["top"])
-    child["created"] = datetime.now(UTC).isoformat(timespec="seconds")
-    child["parent"] = {"bundle_sha256": parent["bundle_sha256"],
-                       "path": os.path.relpath(parent_dir.resolve(), final_dir.resolve())}
-    child["selection"] = dict(selection, models=[
-        {"id": r[Extra.MODEL_ID], "backend": r[Extra.BACKEND],
-         "rank": r[f"rank_{selection['by']}"], "fitness": r[f"fit_{selection['by']}"]}
-        for r in rows])
-    child["models"] = [copy.deepcopy(by_id[r[Extra.MODEL_ID]]) for r in rows]
-    child["bundle_sha256"] = manifest_hash(child)
+    child[Manifest.NAME] = "{}-{}-{}-top{}".format(parent.get(Manifest.NAME, "bundle"),
+                                                   final_dir.name, by, selection[Selection.TOP])
+    child[Manifest.CREATED] = manifest_schema.created_now()
+    child[Manifest.PARENT] = manifest_schema.parent_record(
+        parent[Manifest.BUNDLE_SHA256],
+        os.path.relpath(parent_dir.resolve(), final_dir.resolve()))
+    child[Manifest.SELECTION] = dict(selection, **{Selection.MODELS: [
+        manifest_schema.selected_model(r[Extra.MODEL_ID], r[Extra.BACKEND], r[f"rank_{by}"],
+                                       r[f"fit_{by}"])
+        for r in rows]})
+    child[Manifest.MODELS] = [copy.deepcopy(by_id[r[Extra.MODEL_ID]]) for r in rows]
+    child[Manifest.BUNDLE_SHA256] = manifest_hash(child)
     return child
 
 
@@ -175,7 +184,7 @@ def select_models(ranking_dir: str | Path, by: str, top: int, bundle_dir: str | 
     parent = verify_bundle(bundle_dir)
     chosen = choose_models(_with_configs(merged.rows, parent), by, top, baselines)
     _check_choice(chosen, by, ranking_path, parent, bundle_dir)
-    _warn_other_bundle(chosen, parent["bundle_sha256"], warn or warn_stderr)
+    _warn_other_bundle(chosen, parent[Manifest.BUNDLE_SHA256], warn or warn_stderr)
     folders = {label: out_dir / board_folder_name(label) for label in chosen}
     if len(set(folders.values())) < len(folders):
         raise UserInputError(ranking_path, "two device labels give the same folder name")
@@ -184,7 +193,7 @@ def select_models(ranking_dir: str | Path, by: str, top: int, bundle_dir: str | 
         refuse_overlap("--out", folder, read)
     written = {}
     for label, rows in sorted(chosen.items()):
-        selection = {"by": by, "top": top, "device_label": label,
-                     "ranking": os.path.relpath(ranking_path.resolve(), folders[label].resolve())}
+        selection = manifest_schema.selection_record(
+            by, top, label, os.path.relpath(ranking_path.resolve(), folders[label].resolve()))
         written[label] = write_child_bundle(bundle_dir, parent, folders[label], selection, rows)
     return written

@@ -12,6 +12,7 @@ import statistics
 from collections.abc import Sequence
 from typing import Any
 
+from fer_edge_harness.manifest_schema import Model
 from fer_edge_harness.results_schema import Event, Extra, Flag
 from fer_edge_merge.compare import compare
 from fer_edge_merge.decision import (
@@ -50,7 +51,7 @@ def stand_in_note(rows: Sequence[Row]) -> str | None:
 
 def config_cells(config: Any) -> list[str]:
     """K1-K4, FC1, DO1, FC2, DO2 of a search-space config; '?' when no bundle gave it."""
-    if not isinstance(config, dict) or is_baseline({"config": config}):
+    if not isinstance(config, dict) or is_baseline({Model.CONFIG: config}):
         return ["?" if config is None else baseline_label(config)] + [MISSING] * 7
     kernels = list(config.get("kernels") or [])[: int(config.get("blocks", 4))]
     cells = [fmt(k) for k in kernels] + [MISSING] * (4 - len(kernels))
@@ -115,7 +116,7 @@ def table3(rows: Sequence[Row]) -> Table:
             for row in best:
                 table.rows.append([FITNESS_TITLES[name], label, model_label(row),
                                    row[Extra.BACKEND],
-                                   *config_cells(row.get("config")), *_measure_cells(row),
+                                   *config_cells(row.get(Model.CONFIG)), *_measure_cells(row),
                                    fmt(row[f"fit_{name}"])])
     if not has_power(rows):
         table.notes.append(NO_POWER_NOTE + ": the Accuracy/PDP rows are empty.")
@@ -124,7 +125,7 @@ def table3(rows: Sequence[Row]) -> Table:
                            "energy being dynamic power x the per-inference time of the same "
                            "sustained power run.")
     _add_stand_in_note(table, rows)
-    if any(r.get("config") is None for r in rows):
+    if any(r.get(Model.CONFIG) is None for r in rows):
         table.notes.append("'?': configuration unknown; give `fer-edge merge` the bundle "
                            "(--bundle) to fill it.")
     return table
@@ -184,7 +185,7 @@ def config_text(config: Any) -> str:
     """A configuration in one short string for the final-choice table."""
     if config is None:
         return "?"
-    if not isinstance(config, dict) or is_baseline({"config": config}):
+    if not isinstance(config, dict) or is_baseline({Model.CONFIG: config}):
         return baseline_label(config)
     kernels = "-".join(str(k) for k in (config.get("kernels") or [])[: config.get("blocks", 4)])
     return (f"K {kernels}, FC {config.get('fc1')}/{config.get('fc2')}, "
@@ -201,7 +202,7 @@ def final_choice(rows: Sequence[Row]) -> Table:
         for row in decision.chosen:
             table.rows.append([decision.device_label, f"stage {decision.stage}, {decision.title}",
                                model_label(row), row[Extra.BACKEND],
-                               config_text(row.get("config")),
+                               config_text(row.get(Model.CONFIG)),
                                *_measure_cells(row), fmt(row[f"fit_{decision.fitness}"])])
     if not has_power(rows):
         table.notes.append(NO_POWER_NOTE + ": the final choice is the stage-2 decision "

@@ -13,6 +13,8 @@ from __future__ import annotations
 from types import ModuleType
 from typing import Any
 
+from fer_edge_harness import manifest_schema
+from fer_edge_harness.manifest_schema import Baseline, ModelConfig
 from fer_edge_search.baselines import kandeel2021, mollahosseini2016
 
 # Name -> the module holding its NAME, TITLE, REFERENCE and build_layers; Table 4's order.
@@ -25,15 +27,14 @@ BASELINES: dict[str, ModuleType] = {
 def baseline_config(name: str) -> dict[str, Any]:
     """The configuration that names baseline `name` (KeyError for an unknown one)."""
     module = BASELINES[name]
-    return {"baseline": {"name": module.NAME, "title": module.TITLE,
-                         "reference": module.REFERENCE}}
+    return manifest_schema.baseline_config(module.NAME, module.TITLE, module.REFERENCE)
 
 
 def baseline_name(config: Any) -> str | None:
     """The built-in architecture a configuration names, or None (a searched configuration, or
     an imported model this project cannot build)."""
-    entry = config.get("baseline") if isinstance(config, dict) else None
-    name = entry.get("name") if isinstance(entry, dict) else None
+    entry = config.get(ModelConfig.BASELINE) if isinstance(config, dict) else None
+    name = entry.get(Baseline.NAME) if isinstance(entry, dict) else None
     return name if name in BASELINES else None
 
 

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from fer_edge_harness.manifest_schema import layer_record
+
 
 def _size(pair: Any) -> str:
     """(3, 3) -> '3x3'."""
@@ -86,9 +88,9 @@ def describe_layers(model: Any) -> list[dict[str, Any]]:
         if kind == "InputLayer" or layer.name in group_of:
             continue
         if kind == "Concatenate":
-            rows.append({"name": layer.name, "type": "Inception", "settings": _branches(layer),
-                         "output": _shape(layer), "params": members.get(layer.name, 0)})
+            rows.append(layer_record(layer.name, "Inception", _branches(layer), _shape(layer),
+                                     members.get(layer.name, 0)))
             continue
-        rows.append({"name": layer.name, "type": kind, "settings": settings(layer),
-                     "output": _shape(layer), "params": int(layer.count_params())})
+        rows.append(layer_record(layer.name, kind, settings(layer), _shape(layer),
+                                 int(layer.count_params())))
     return rows

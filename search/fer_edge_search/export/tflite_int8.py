@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from fer_edge_harness.manifest_schema import Artifact
 from fer_edge_search.export.base import ExportContext, Exporter, ExportOutput
 from fer_edge_search.export.tflite_ops import (
     DYNAMIC_SHAPE_OPS,
@@ -74,4 +75,5 @@ class TfliteInt8Exporter(Exporter):
         note = (f"ops the Edge TPU cannot map (they would run on the CPU): "
                 f"{', '.join(unmappable)}" if unmappable else None)
         return ExportOutput(path=path, note=note, info={
-            "ops": ops, "edgetpu_unmappable_ops": unmappable, "calibration_images": n})
+            Artifact.OPS: ops, Artifact.EDGETPU_UNMAPPABLE_OPS: unmappable,
+            Artifact.CALIBRATION_IMAGES: n})

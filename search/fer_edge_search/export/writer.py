@@ -7,7 +7,9 @@ from pathlib import Path
 from fer_edge_core.errors import UserInputError
 from fer_edge_core.jsonfile import read_json_file
 from fer_edge_core.paths import inside, refuse_overlap
+from fer_edge_harness import manifest_schema
 from fer_edge_harness.inputs import InputScaling, scaling_problem
+from fer_edge_harness.manifest_schema import Input, Manifest
 from fer_edge_search.baselines import baseline_name
 from fer_edge_search.baselines.folder import baseline_rows, check_architecture
 from fer_edge_search.export import assemble
@@ -52,50 +54,40 @@ def load_split(run: dict, run_json: Path):
 
 
 def run_input_scaling(run: dict, run_json: Path) -> InputScaling:
-    """The input scaling the run trained with (run.json `input`); runs from before it was
-    recorded trained on uint8 / 255."""
+    """The input scaling the run trained with (run.json `input`, the manifest's `input` fields
+    `scale` and `offset`); runs from before it was recorded trained on uint8 / 255."""
     if "input" not in run:
         return InputScaling()
     recorded = run["input"]
     if not isinstance(recorded, dict):
         raise UserInputError(run_json, f"input: must be an object, got {recorded!r}")
     # the bounds a bundle's verifier will hold the manifest to (a schema-2 manifest)
-    problem = scaling_problem(recorded.get("scale"), recorded.get("offset", 0.0), 2)
+    problem = scaling_problem(recorded.get(Input.SCALE), recorded.get(Input.OFFSET, 0.0), 2)
     if problem:
         raise UserInputError(run_json, "{}: {}".format(*problem))
     return InputScaling.from_manifest(recorded)
 
 
 def dataset_record(split, data: dict) -> dict:
-    """The manifest's `dataset` field."""
-    return {
-        "name": split.dataset.name,
-        "spec": data["spec"],
-        "class_names": list(split.dataset.class_names),
-        "split": split.spec.as_dict(),
-        "last_frames": int(data.get("last_frames", 1)),
-        "counts": {"train": len(split.train_idx), "val": len(split.val_idx),
-                   "test": len(split.test_idx)},
-    }
+    """The manifest's `dataset` field, from the split and run.json's `data` (DataRecord)."""
+    counts = manifest_schema.counts_record(len(split.train_idx), len(split.val_idx),
+                                           len(split.test_idx))
+    return manifest_schema.dataset_record(
+        split.dataset.name, data["spec"], split.dataset.class_names, split.spec.as_dict(),
+        counts, last_frames=int(data.get("last_frames", 1)))
 
 
 def model_entry(row: dict, artifacts: dict, model=None) -> dict:
-    """One `models[]` entry of the manifest; a baseline's also lists its layers (read from
-    `model`, the Keras model exported), which `fer-edge bundle show` prints."""
+    """One `models[]` entry of the manifest, from its top.json row (run_files.TopRow); a
+    baseline's also lists its layers (read from `model`, the Keras model exported), which
+    `fer-edge bundle show` prints."""
     from fer_edge_search.baselines.layers import describe_layers
 
-    entry = {
-        "id": model_id(row),
-        "rank": row.get("rank"),
-        "trial_id": row.get("trial_id"),
-        "config": row["config"],
-        "params": row.get("params"),
-        "flops": row.get("flops"),
-        "val_accuracy": row.get("val_accuracy"),
-        "artifacts": artifacts,
-    }
+    entry = manifest_schema.model_record(
+        model_id(row), row["config"], row.get("params"), row.get("flops"),
+        row.get("val_accuracy"), artifacts, rank=row.get("rank"), trial_id=row.get("trial_id"))
     if model is not None and baseline_name(row["config"]) is not None:
-        entry["layers"] = describe_layers(model)
+        entry = manifest_schema.with_layers(entry, describe_layers(model))
     return entry
 
 
@@ -184,7 +176,7 @@ def write_bundle(run_dir, top_k: int, out_dir, formats: list[str] | None = None,
             models.append(model_entry(row, artifacts, model))
         manifest = assemble.manifest_head(out_dir.name, dataset_record(split, run["data"]),
                                           model.input_shape[1:], test_set, scaling)
-        manifest["source"] = {"run_dir": str(run_dir), "top_k": top_k,
-                              "baselines_dir": None if baselines is None else str(baselines)}
-        manifest["models"] = models
+        manifest[Manifest.SOURCE] = manifest_schema.source_record(
+            str(run_dir), top_k, None if baselines is None else str(baselines))
+        manifest[Manifest.MODELS] = models
         return assemble.finish(stage, out_dir, manifest)
