@@ -15,6 +15,7 @@ import re
 import string
 from collections.abc import Iterable, Mapping
 from pathlib import Path
+from types import ModuleType
 
 ROOT = Path(__file__).resolve().parents[1]
 # Not source of the project: virtual environments, build output, the tests themselves.
@@ -26,6 +27,12 @@ def named(record: type) -> set[str]:
     """The field names a schema class spells (its upper-case attributes, inherited ones too)."""
     return {getattr(record, attr) for attr in dir(record)
             if attr.isupper() and isinstance(getattr(record, attr), str)}
+
+
+def schema_names(module: ModuleType) -> set[str]:
+    """Every field name a schema module's record classes spell."""
+    return set().union(*(named(record) for record in vars(module).values()
+                         if isinstance(record, type)))
 
 
 def source_files(root: Path = ROOT) -> list[Path]:
@@ -103,3 +110,31 @@ def stray_literals(names: Iterable[str], schema_module: str,
         stray += [f"{relative}:{line}: {word!r}" for line, word in sorted(spelled_keys(tree))
                   if word in names and word not in exempt]
     return stray
+
+
+def scan_gaps(schema_module: str, names: Iterable[str], root: Path = ROOT) -> list[str]:
+    """What the scan would miss: the schema module or a component not read, a test or venv file
+    read, a field name the schema module does not spell as the scan sees it."""
+    files = relative_sources(root)
+    gaps = [f"{schema_module} not scanned"] if schema_module not in files else []
+    gaps += [f"no file of {c} scanned" for c in COMPONENTS
+             if not any(f.startswith(c) for f in files)]
+    gaps += [f"{f} scanned" for f in files if f.startswith("tests/") or "/.venv/" in f]
+    missing = set(names) - words_in(schema_module, root)
+    return gaps + ([f"{schema_module} does not spell {sorted(missing)}"] if missing else [])
+
+
+def unused_exceptions(exceptions: Mapping[str, Iterable[str]], names: Iterable[str],
+                      root: Path = ROOT) -> list[str]:
+    """Exceptions that no longer hold: a word that is no field name, or one its file no longer
+    spells (dropped, not kept as a hole)."""
+    names = set(names)
+    problems = []
+    for relative, words in exceptions.items():
+        words = set(words)
+        if not words <= names:
+            problems.append(f"{relative}: {sorted(words - names)} are no field names")
+        unused = words - words_in(relative, root)
+        if unused:
+            problems.append(f"{relative}: {sorted(unused)} no longer used")
+    return problems
