@@ -33,14 +33,17 @@ from test_contract_literals import OTHER_MEANINGS as RESULTS_OTHER_MEANINGS
 from fer_edge_harness import manifest_schema, results_schema
 from fer_edge_harness.manifest_schema import (
     Artifact,
+    Baseline,
     Check,
     Counts,
     Dataset,
+    External,
     FileRecord,
     Input,
     Layer,
     Manifest,
     Model,
+    ModelConfig,
     Parent,
     SelectedModel,
     Selection,
@@ -215,6 +218,9 @@ def check_manifest_keys(manifest: dict) -> None:
         _keys_named(entry, SelectedModel, "selection.models[]")
     for model in manifest[Manifest.MODELS]:
         _keys_named(model, Model, "models[]")
+        for marker, schema in ((ModelConfig.EXTERNAL, External), (ModelConfig.BASELINE, Baseline)):
+            if isinstance(model[Model.CONFIG].get(marker), dict):
+                _keys_named(model[Model.CONFIG][marker], schema, f"config.{marker}")
         for layer in model.get(Model.LAYERS, []):
             _keys_named(layer, Layer, "models[].layers[]")
         for fmt, artifact in model[Model.ARTIFACTS].items():
@@ -243,10 +249,25 @@ def test_a_selected_bundle_uses_only_named_fields(tmp_path):
 
 
 @pytest.mark.slow
-def test_a_stage1_bundle_uses_only_named_fields(tmp_path_factory):
-    """The search export's manifest (every format's artifact and check record) names every key."""
+def test_stage1_and_imported_bundles_use_only_named_fields(tmp_path_factory):
+    """The search export's manifest (every format's artifact and check record) and the bundle
+    import's (its class mapping and `external` configuration) name every key."""
     from harness_fixtures import shared_tiny_bundle
 
-    manifest = json.loads((shared_tiny_bundle(tmp_path_factory) / "manifest.json").read_text())
+    from fer_edge_search.export.external import import_external
+
+    stage1 = shared_tiny_bundle(tmp_path_factory)
+    manifest = json.loads((stage1 / "manifest.json").read_text())
     assert manifest[Manifest.SOURCE] and manifest[Manifest.MODELS]
+    check_manifest_keys(manifest)
+    model = manifest[Manifest.MODELS][0]
+    keras_file = stage1 / model[Model.ARTIFACTS]["keras"][Artifact.PATH]
+    # one class the data lacks, one the model lacks: both lists of the class mapping are filled
+    classes = [*manifest[Manifest.DATASET][Dataset.CLASS_NAMES][:-1], "not-in-the-data"]
+    imported = import_external(keras_file, classes, "synthetic:n=300",
+                               tmp_path_factory.mktemp("imported") / "ext", formats=["keras"])
+    manifest = json.loads((imported / "manifest.json").read_text())
+    assert manifest[Manifest.DATASET][Dataset.DROPPED_CLASSES]
+    assert manifest[Manifest.DATASET][Dataset.CLASSES_WITHOUT_IMAGES] == ["not-in-the-data"]
+    assert ModelConfig.EXTERNAL in manifest[Manifest.MODELS][0][Model.CONFIG]
     check_manifest_keys(manifest)

@@ -81,6 +81,7 @@ class FileRecord(object):
 class TestSet(FileRecord):
     """The keys of `test_set`: its file and how many images it holds."""
 
+    __test__ = False  # pytest: a record, not a test class
     N = "n"
 
 
@@ -262,24 +263,17 @@ def counts_record(train, val, test):
 
 
 def dataset_record(name, spec, class_names, split, counts, last_frames=1, imported=None):
-    """`dataset`; `imported` adds an imported model's class mapping (source_class_names,
-    dropped_classes, classes_without_images)."""
+    """`dataset`. An imported model's also maps its classes: `imported` is (the dataset's own
+    class names, those the model lacks, the model's classes the dataset has no images of)."""
     record = {Dataset.NAME: name, Dataset.SPEC: spec, Dataset.CLASS_NAMES: list(class_names)}
     if imported is not None:
-        record[Dataset.SOURCE_CLASS_NAMES] = imported[Dataset.SOURCE_CLASS_NAMES]
+        record[Dataset.SOURCE_CLASS_NAMES] = list(imported[0])
     record.update({Dataset.SPLIT: split, Dataset.LAST_FRAMES: int(last_frames),
                    Dataset.COUNTS: counts})
     if imported is not None:
-        record[Dataset.DROPPED_CLASSES] = imported[Dataset.DROPPED_CLASSES]
-        record[Dataset.CLASSES_WITHOUT_IMAGES] = imported[Dataset.CLASSES_WITHOUT_IMAGES]
+        record.update({Dataset.DROPPED_CLASSES: list(imported[1]),
+                       Dataset.CLASSES_WITHOUT_IMAGES: list(imported[2])})
     return record
-
-
-def imported_classes(source_class_names, dropped, without_images):
-    """The `imported` argument of dataset_record."""
-    return {Dataset.SOURCE_CLASS_NAMES: list(source_class_names),
-            Dataset.DROPPED_CLASSES: list(dropped),
-            Dataset.CLASSES_WITHOUT_IMAGES: list(without_images)}
 
 
 def created_now():

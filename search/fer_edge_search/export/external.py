@@ -129,9 +129,8 @@ def _dataset_record(split, spec: str, classes: list[str], mapping: np.ndarray,
                     counts: dict) -> dict:
     """The manifest's `dataset` field: class names are the MODEL's, in its output order."""
     names = list(split.dataset.class_names)
-    imported = manifest_schema.imported_classes(
-        names, [n for n, m in zip(names, mapping, strict=True) if m < 0],
-        [c for c in classes if c not in names])
+    imported = (names, [n for n, m in zip(names, mapping, strict=True) if m < 0],
+                [c for c in classes if c not in names])
     return manifest_schema.dataset_record(split.dataset.name, spec, classes,
                                           split.spec.as_dict(), counts, imported=imported)
 
