@@ -6,7 +6,8 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
 .PHONY: setup demo test test-fast lint bench-fidelity bench-trial bench-search bench-recipe \
-	mutation clean images images-base image-search image-cpu image-pi test-images locks locks-check
+	bench-baselines mutation clean images images-base image-search image-cpu image-pi test-images \
+	locks locks-check
 
 setup: $(STAMP)
 
@@ -75,6 +76,11 @@ bench-search: setup
 bench-recipe: setup
 	$(BIN)/python benchmarks/recipe_ablation.py --out runs/recipe-ablation.json \
 		--md benchmarks/recipe-ablation.md
+
+## What the Table 4 baselines cost to train, as ratios to a searched model (same run).
+bench-baselines: setup
+	$(BIN)/python -m pytest benchmarks/bench_baselines.py --benchmark-only \
+		--benchmark-columns=mean,median,min,max,rounds
 
 ## Images, built with podman (no Docker engine needed) in storage of their own
 ## (images/podman/env.sh); bases made here with debootstrap, so nothing is pulled. See docs/images.md.

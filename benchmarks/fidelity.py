@@ -41,6 +41,7 @@ import fidelity_parse as fp
 from fer_edge_harness import bundle
 from fer_edge_harness.backends import backend_class
 from fer_edge_harness.backends.openvino import DEVICE_PRECISION
+from fer_edge_harness.manifest_schema import Artifact, Input, Manifest, Model
 from fer_edge_harness.runner import suite_command
 
 BACKENDS = ("openvino", "tflite", "tflite-int8")
@@ -143,16 +144,16 @@ def cases(bundle_dir: Path, manifest: dict, backends: list[str], threads: list[i
     """Every (model, backend, threads), with the artifact the harness picks for that backend
     (its first usable format, as the suite's session does)."""
     found = []
-    for model in manifest["models"]:
-        if models and model["id"] not in models:
+    for model in manifest[Manifest.MODELS]:
+        if models and model[Model.ID] not in models:
             continue
         for backend in backends:
             for fmt in backend_class(backend).artifact_formats:
                 path = bundle.artifact_path(str(bundle_dir), model, fmt)
                 if path:
-                    sha256 = model["artifacts"][fmt]["sha256"]
-                    found += [Case(model["id"], model["flops"] / 1e6, backend, t, Path(path),
-                                   sha256) for t in threads]
+                    sha256 = model[Model.ARTIFACTS][fmt][Artifact.SHA256]
+                    found += [Case(model[Model.ID], model[Model.FLOPS] / 1e6, backend, t,
+                                   Path(path), sha256) for t in threads]
                     break
     return found
 
@@ -294,7 +295,7 @@ def main(argv: list[str] | None = None) -> int:
     started = datetime.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z")
     before = machine()
     with tempfile.TemporaryDirectory(prefix="fidelity-") as workdir:
-        settings = Settings(args.bundle.resolve(), tuple(manifest["input"]["shape"]),
+        settings = Settings(args.bundle.resolve(), tuple(manifest[Manifest.INPUT][Input.SHAPE]),
                             Path(workdir))
         loads: list[float] = []
         pairs = measure(all_cases, settings, args.repeats,

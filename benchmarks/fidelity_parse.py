@@ -10,6 +10,8 @@ import re
 import statistics
 from dataclasses import dataclass
 
+from fer_edge_harness.results_schema import RUN_INFO_KEY, Event, Extra, RunInfo
+
 TOLERANCE = 0.10  # issue 4: the harness's median within 10% of the native tool's
 MB = 1024 * 1024  # litert-benchmark's "MB" (input bytes / 2**20)
 
@@ -146,18 +148,19 @@ def parse_harness(report: dict, model_id: str, backend: str) -> tuple[Timing, st
     sha256 of the artifact it timed). stats are in seconds; median and mean of the rounds."""
     for bench in report.get("benchmarks", []):
         info = bench.get("extra_info", {})
-        if info.get("model_id") == model_id and info.get("backend") == backend:
+        if info.get(Extra.MODEL_ID) == model_id and info.get(Extra.BACKEND) == backend:
             stats = bench["stats"]
             timing = Timing(median_us=stats["median"] * 1e6, mean_us=stats["mean"] * 1e6,
-                            threads=info.get("threads"), precision=info.get("precision"),
+                            threads=info.get(Extra.THREADS), precision=info.get(Extra.PRECISION),
                             rounds=stats.get("rounds"), timed_s=stats.get("total"),
-                            warmup_calls=info.get("warmup_rounds"),
-                            warmup_s=info.get("warmup_s"))
-            return timing, str(info.get("artifact_sha256", ""))
-    failures = report.get("fer_edge", {}).get("failures", []) + \
-        report.get("fer_edge", {}).get("skipped", [])
+                            warmup_calls=info.get(Extra.WARMUP_ROUNDS),
+                            warmup_s=info.get(Extra.WARMUP_S))
+            return timing, str(info.get(Extra.ARTIFACT_SHA256, ""))
+    run_info = report.get(RUN_INFO_KEY, {})
+    failures = run_info.get(RunInfo.FAILURES, []) + run_info.get(RunInfo.SKIPPED, [])
     raise ValueError("the harness did not time {} on {}: {}".format(
-        model_id, backend, "; ".join(f.get("reason", "?") for f in failures) or "no benchmark"))
+        model_id, backend, "; ".join(f.get(Event.REASON, "?") for f in failures)
+        or "no benchmark"))
 
 
 def settings_difference(harness: Timing, native: Timing) -> str:

@@ -35,8 +35,8 @@ app = typer.Typer(
 
 # Each module exposes register(app); listed in the order of the method's flow.
 COMMAND_MODULES = (
-    "data", "space", "search", "bundle", "verify", "bench", "merge", "select", "report", "demo",
-    "power",
+    "data", "space", "search", "baselines", "bundle", "verify", "bench", "merge", "select",
+    "report", "demo", "power",
 )
 
 

@@ -44,8 +44,10 @@ CONFIGS = {
     "k10-28": _config([10, 28], 120, 0.11, 85, 0.18),
     "k18-24": _config([18, 24], 110, 0.15, 95, 0.29),
 }
-BASELINES = {  # Table 4: [18] Kandeel et al., [19] Mollahosseini et al.
-    "kandeel2021": {"external": {"source": "kandeel2021.keras"}},
+BASELINES = {  # Table 4: [18] Kandeel et al. (as `fer-edge baselines` marks a model it trained),
+    # [19] Mollahosseini et al. (as `fer-edge bundle import` marks an external model).
+    "kandeel2021": {"baseline": {"name": "kandeel2021", "title": "Kandeel et al. 2021",
+                                 "reference": "doi:10.1109/ICCSPA49915.2021.9385739"}},
     "mollahosseini2016": {"external": {"source": "mollahosseini2016.keras"}},
 }
 

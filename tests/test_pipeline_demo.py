@@ -19,17 +19,22 @@ def _steps(out):
     return {s["name"]: s for s in record["steps"]}, record
 
 
-@pytest.fixture(scope="module")
-def demo(tmp_path_factory):
-    """One quick demo through the command line, as a user runs it (quiet)."""
-    out = tmp_path_factory.mktemp("demo") / "out"
+def demo_cli(out, *options):
+    """`fer-edge demo --quick OPTIONS --quiet --out OUT` through the command line, as a user
+    runs it; OUT."""
     monkeypatch = pytest.MonkeyPatch()
     try:
-        code = run_cli(monkeypatch, "demo", "--quick", "--quiet", "--out", str(out))
+        code = run_cli(monkeypatch, "demo", "--quick", *options, "--quiet", "--out", str(out))
     finally:
         monkeypatch.undo()
     assert code in (0, None)
     return out
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory):
+    """One quick demo through the command line, as a user runs it (quiet)."""
+    return demo_cli(tmp_path_factory.mktemp("demo") / "out")
 
 
 @pytest.mark.slow

@@ -94,6 +94,25 @@ def test_estimate_is_the_cost_model_arithmetic():
     assert describe_estimate({"a": 30, "b": 120}) == "about 2.5 min (a 30 s, b 2.0 min)"
 
 
+def test_baselines_add_their_training_exports_and_measurements():
+    costs = StepCosts(trial_s=1, epoch_s=2, search_start_s=10, bundle_start_s=5, export_s=0.5,
+                      suite_start_s=1, suite_model_s=0.25, keras_start_s=4, keras_model_s=1,
+                      report_s=3, warmup_s=0.25, baselines_epoch_s=20,
+                      baselines_export_s=3, baselines_suite_s=2, baselines_keras_s=7)
+    opts = with_overrides(DemoOptions(), trials=10, epochs=4, stage1_top=8,
+                          backends="tflite,keras", rounds=40, warmup_rounds=10)
+    without = estimate_seconds(opts, n_formats=3, costs=costs)
+    with_them = estimate_seconds(with_overrides(opts, baselines=True), n_formats=3, costs=costs)
+    assert list(with_them) == ["stage 1 search", "stage 1 baselines", "stage 1 bundle",
+                               "stage 2", "report"]
+    # the default data's epochs cost training_scale x the default synthetic set's
+    assert with_them["stage 1 baselines"] == 10 + 2 * 1 + 4 * 20 * training_scale(opts.data)
+    assert with_them["stage 1 bundle"] == without["stage 1 bundle"] + 3 * 3
+    timing = 0.25 + 1.0  # each baseline's warm-up and timed rounds, on each board
+    assert with_them["stage 2"] == without["stage 2"] + (2 + 2 * timing) + (7 + 2 * timing)
+    assert DemoOptions().baselines is False and QUICK.baselines is False
+
+
 def test_paper_sizes_with_a_sensor_add_the_power_stage():
     opts = with_overrides(DemoOptions(), trials=1000, stage1_top=1000, stage2_top=10,
                           power_sensor="um34c", power_seconds=180)

@@ -31,6 +31,7 @@ def check_arguments(bundle: Path, *, backend: str, stage: str, rounds: int, warm
     from fer_edge_core.paths import refuse_overlap
     from fer_edge_harness.backends import parse_backends
     from fer_edge_harness.bundle import verify_bundle
+    from fer_edge_harness.manifest_schema import Manifest, Model
     from fer_edge_harness.results_schema import STAGES
     from fer_edge_harness.settings import SettingsError, check_counts, id_list
 
@@ -55,7 +56,7 @@ def check_arguments(bundle: Path, *, backend: str, stage: str, rounds: int, warm
         if not 0 <= value < float("inf"):
             raise UserInputError(option, f"must be a number of seconds >= 0, got {value}")
     manifest = verify_bundle(bundle)  # BundleError: the CLI prints it as one line, exit 2
-    known = [m["id"] for m in manifest["models"]]
+    known = [m[Model.ID] for m in manifest[Manifest.MODELS]]
     unknown = [m for m in wanted or [] if m not in known]
     if unknown:
         raise UserInputError("--models", f"not in the bundle: {', '.join(unknown)} "
@@ -70,7 +71,7 @@ def finish(code: int, json_out: Path) -> int:
 
     from fer_edge.exits import EXIT_FAILED, EXIT_INTERRUPTED, fail
     from fer_edge_harness.results import nothing_measured
-    from fer_edge_harness.results_schema import RUN_INFO_KEY
+    from fer_edge_harness.results_schema import RUN_INFO_KEY, RunInfo
 
     document = json.loads(json_out.read_text()) if json_out.is_file() else {}
     if json_out.is_file():
@@ -81,7 +82,7 @@ def finish(code: int, json_out: Path) -> int:
         fail(f"the benchmark suite stopped with pytest exit status {code} (its output is above)",
              EXIT_FAILED)
     if not document.get("benchmarks") and code != 1:
-        skipped = (document.get(RUN_INFO_KEY) or {}).get("skipped") or []
+        skipped = (document.get(RUN_INFO_KEY) or {}).get(RunInfo.SKIPPED) or []
         fail(f"nothing was measured: {nothing_measured(skipped)}", EXIT_FAILED)
     return code
 
@@ -91,11 +92,12 @@ def power_arguments(stage: str, sensor: str | None, power_seconds: float,
     """The harness's power options, checked here so a bad spec reads as `error: ...`."""
     from fer_edge_core.errors import UserInputError
     from fer_edge_core.limits import MAX_POWER_SECONDS
+    from fer_edge_harness.results_schema import STAGE_POWER
     from fer_edge_harness.sensors import SensorError, create_sensor
 
     if sensor is None:
         return []
-    if stage != "power":
+    if stage != STAGE_POWER:
         raise UserInputError("--power-sensor", "only measured with --stage power")
     try:
         create_sensor(sensor)

@@ -53,14 +53,18 @@ def create(
     run_dir: Annotated[Path, typer.Argument(help="Stage-1 run folder (fer-edge search --out).")],
     out: OutOption,
     top: Annotated[int, typer.Option("--top", help="How many of the run's best models.")] = 10,
+    baselines: Annotated[Path | None, typer.Option(
+        "--baselines", help="A `fer-edge baselines` run folder trained on this run's data and "
+        "split: its models are added after the top K, marked as baselines.")] = None,
     formats: FormatsOption = None,
     force: ForceOption = False,
 ) -> None:
-    """Export, check and hash a stage-1 run's top K models into a bundle."""
+    """Export, check and hash a stage-1 run's top K models (and baselines) into a bundle."""
     from fer_edge_search.export.registry import parse_formats
     from fer_edge_search.export.writer import write_bundle
 
-    bundle = write_bundle(run_dir, top, out, parse_formats(formats), force=force, log=_progress)
+    bundle = write_bundle(run_dir, top, out, parse_formats(formats), baselines=baselines,
+                          force=force, log=_progress)
     _summary(bundle)
 
 

@@ -57,6 +57,11 @@ def register(app: typer.Typer) -> None:
         power_seconds: Annotated[int | None, typer.Option(
             "--power-seconds", help="Seconds of idle power per board and of active power per "
             f"model in stage 3 (default {D.power_seconds}, the paper's).")] = None,
+        baselines: Annotated[bool | None, typer.Option(
+            "--baselines/--no-baselines", help="Train the paper's Table 4 baselines (Kandeel "
+            "et al. 2021, Mollahosseini et al. 2016) on the search's split and take them "
+            "through both stages into Table 4 (default "
+            f"{'on' if D.baselines else 'off'}; see the README for their cost).")] = None,
         quiet: Annotated[bool, typer.Option(
             "--quiet", help="No progress; only the report path.")] = False,
     ) -> None:
@@ -73,5 +78,5 @@ def register(app: typer.Typer) -> None:
                          stage2_top=stage2_top, backends=backends, rounds=rounds,
                          min_time_s=min_time,
                          threads=threads, seed=seed, power_sensor=power_sensor,
-                         power_seconds=power_seconds)
+                         power_seconds=power_seconds, baselines=baselines)
         typer.echo(f"report: {index}")

@@ -24,6 +24,7 @@ def register(app: typer.Typer) -> None:
         Ranks are within each device label (1 = best). The same model and backend measured
         twice on one board: the file with the later JSON datetime wins, with a warning.
         """
+        from fer_edge_harness.results_schema import Extra
         from fer_edge_merge.decision import board_decisions
         from fer_edge_merge.ranking import merge_results, read_ranking
 
@@ -37,5 +38,5 @@ def register(app: typer.Typer) -> None:
                 typer.echo(f"  {decision.device_label}: nothing measured to decide on")
                 continue
             typer.echo(f"  {decision.device_label}: best by {decision.phrase} "
-                       f"{best['model_id']} ({best['backend']}) "
+                       f"{best[Extra.MODEL_ID]} ({best[Extra.BACKEND]}) "
                        f"{best[f'fit_{decision.fitness}']:.2f}")

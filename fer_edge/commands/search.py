@@ -19,9 +19,23 @@ class Algorithm(StrEnum):
     random = "random"
 
 
-def _default(cls: type, name: str):
-    """A settings dataclass's default, so the command line never restates it."""
-    return cls.__dataclass_fields__[name].default
+def _default(cls: type | None, name: str):
+    """A settings dataclass's default, so the command line never restates it; None where the
+    search component is not installed (the command then says so when it runs)."""
+    return None if cls is None else cls.__dataclass_fields__[name].default
+
+
+def _settings_classes() -> tuple[type | None, type | None]:
+    """(SearchSettings, TrainSettings), or (None, None) in an install without the search
+    component (a merge-only laptop), whose other commands must still start."""
+    try:
+        from fer_edge_search.algorithm import SearchSettings
+        from fer_edge_search.train import TrainSettings
+    except ModuleNotFoundError as exc:
+        if (exc.name or "").split(".")[0] != "fer_edge_search":
+            raise
+        return None, None
+    return SearchSettings, TrainSettings
 
 
 class Engine(StrEnum):
@@ -47,8 +61,7 @@ def _print_top(rows: list[dict], out: Path) -> None:
 
 
 def register(app: typer.Typer) -> None:
-    from fer_edge_search.algorithm import SearchSettings
-    from fer_edge_search.train import TrainSettings
+    search_settings, train_settings = _settings_classes()
 
     @app.command()
     def search(
@@ -67,23 +80,23 @@ def register(app: typer.Typer) -> None:
         space: Annotated[Path | None, typer.Option("--space", help="Space file (JSON); "
                          "default: the built-in space.json.")] = None,
         batch_size: Annotated[int, typer.Option("--batch-size", min=1)] = _default(
-            TrainSettings, "batch_size"),
+            train_settings, "batch_size"),
         patience: Annotated[int, typer.Option("--patience", min=1, help="Epochs without a "
                             "better validation accuracy before stopping.")] = _default(
-            TrainSettings, "patience"),
+            train_settings, "patience"),
         learning_rate: Annotated[float, typer.Option("--learning-rate", min=0.0,
                                  help="Adam's peak learning rate (after warm-up; cosine "
                                  "decay to 0 at the last epoch).")] = _default(
-            TrainSettings, "learning_rate"),
+            train_settings, "learning_rate"),
         flip: Annotated[bool, typer.Option("--flip/--no-flip", help="Mirror training images "
                         "at random (off by default: on the synthetic data, whose contempt is "
                         "one-sided, it cost 2-3 points; see docs/training.md).")] = _default(
-            TrainSettings, "flip"),
+            train_settings, "flip"),
         algorithm: Annotated[Algorithm, typer.Option("--algorithm", help="tpe (the paper's) "
                              "or random (the baseline).")] = Algorithm.tpe,
         startup_trials: Annotated[int, typer.Option("--startup-trials", min=1, help="TPE's "
                                   "random trials before it models the results.")] = _default(
-            SearchSettings, "startup_trials"),
+            search_settings, "startup_trials"),
         quiet: Annotated[bool, typer.Option("--quiet", help="No progress bar or table.")] = False,
         engine: Annotated[Engine, typer.Option("--engine", help="local: one trial after "
                           "another here; ray: Ray Tune with ASHA, here or on a cluster (needs "
@@ -113,6 +126,7 @@ def register(app: typer.Typer) -> None:
         running the same command again resumes from them. Writes OUT/run.json, OUT/top.json and
         OUT/top.csv (ranked best first). --engine ray runs the trials on Ray Tune with ASHA,
         which stops trials whose validation accuracy lags (status "stopped", not ranked)."""
+        from fer_edge_search.algorithm import SearchSettings
         from fer_edge_search.datasets.base import SplitSpec
         from fer_edge_search.runner import run_search
 

@@ -19,11 +19,14 @@ def register(app: typer.Typer) -> None:
         by: Annotated[str, typer.Option(
             "--by", help="Fitness to rank by: accuracy, latency (accuracy/latency) or pdp "
             "(accuracy/PDP).")] = "latency",
-        top: Annotated[int, typer.Option("--top", help="Models kept per board.")] = 10,
+        top: Annotated[int, typer.Option("--top", help="Searched models kept per board.")] = 10,
+        baselines: Annotated[bool, typer.Option(
+            "--baselines/--no-baselines", help="Also carry every baseline ranked on the board "
+            "(they never take one of the --top places).")] = True,
     ) -> None:
         """Write, per board, a verified bundle of its top models that records its parent."""
         from fer_edge_merge.select import select_models
 
-        written = select_models(ranking_dir, by, top, bundle, out)
+        written = select_models(ranking_dir, by, top, bundle, out, baselines=baselines)
         for label, path in written.items():
             typer.echo(f"{label}: {path}")

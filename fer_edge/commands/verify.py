@@ -12,12 +12,14 @@ import typer
 def summary(manifest: dict) -> str:
     """One line for a bundle that passed: models, artifact files, bundle hash."""
     from fer_edge_harness.bundle import listed_files
+    from fer_edge_harness.manifest_schema import Artifact, Manifest, Model
 
-    models = manifest["models"]
+    models = manifest[Manifest.MODELS]
     files = len(listed_files(manifest))
-    artifacts = sum(1 for m in models for a in m["artifacts"].values() if a.get("path"))
+    artifacts = sum(1 for m in models for a in m[Model.ARTIFACTS].values()
+                    if a.get(Artifact.PATH))
     return (f"ok: {len(models)} model(s), {artifacts} artifact(s), {files} file(s) verified, "
-            f"bundle sha256 {manifest['bundle_sha256']}")
+            f"bundle sha256 {manifest[Manifest.BUNDLE_SHA256]}")
 
 
 def register(app: typer.Typer) -> None:

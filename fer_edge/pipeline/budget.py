@@ -19,6 +19,14 @@ from dataclasses import dataclass
 from fer_edge.pipeline.options import DemoOptions
 
 SYNTHETIC_DEFAULT_N = 1400
+# What both baselines cost against one searched model of the default space, each measured as a
+# ratio in one run: training epoch (a default demo trained them in 0.41x its 30-trial search's
+# time, README "What a trial and the demo cost"; one epoch alone, benchmarks/bench_baselines.py,
+# is 8.8x a searched model's), one format's export and check (the export_seconds the bundle
+# manifest records), one board's measurement (the suite's timings).
+BASELINES_EPOCH_RATIO = 12.3
+BASELINES_EXPORT_RATIO = 6.0
+BASELINES_SUITE_RATIO = 20.0
 
 
 @dataclass(frozen=True)
@@ -36,6 +44,12 @@ class StepCosts:
     keras_start_s: float = 3.0
     keras_model_s: float = 0.7
     report_s: float = 3.0
+    # The two Table 4 baselines together (README, "What a trial and the demo cost"): ratios
+    # to a searched model measured in the same runs, times the figures above.
+    baselines_epoch_s: float = 1.2 * BASELINES_EPOCH_RATIO
+    baselines_export_s: float = 0.6 * BASELINES_EXPORT_RATIO
+    baselines_suite_s: float = 0.1 * BASELINES_SUITE_RATIO
+    baselines_keras_s: float = 0.7 * BASELINES_SUITE_RATIO
 
 
 def training_scale(data: str) -> float:
@@ -60,8 +74,15 @@ def estimate_seconds(opts: DemoOptions, n_formats: int,
         start, per_model = ((costs.keras_start_s, costs.keras_model_s) if backend == "keras"
                             else (costs.suite_start_s, costs.suite_model_s))
         stage2 += start + opts.stage1_top * (per_model + timing_s)
-    estimate = {"stage 1 search": search, "stage 1 bundle": bundle, "stage 2": stage2,
-                "report": costs.report_s}
+    estimate = {"stage 1 search": search}
+    if opts.baselines:
+        estimate["stage 1 baselines"] = (costs.search_start_s + 2 * costs.trial_s
+                                         + opts.epochs * costs.baselines_epoch_s
+                                         * training_scale(opts.data))
+        bundle += n_formats * costs.baselines_export_s
+        stage2 += sum((costs.baselines_keras_s if b == "keras" else costs.baselines_suite_s)
+                      + 2 * timing_s for b in opts.backends)
+    estimate.update({"stage 1 bundle": bundle, "stage 2": stage2, "report": costs.report_s})
     if opts.power_sensor != "none":
         # The paper's protocol: idle power once per board, then each model for the duration.
         estimate["stage 3"] = len(opts.backends) * (1 + opts.stage2_top) * opts.power_seconds

@@ -28,6 +28,7 @@ from rich.progress import (
 from rich.table import Table
 
 from fer_edge.pipeline.record import DemoRecord
+from fer_edge_harness.results_schema import Extra
 
 
 def _own_stderr() -> Any:
@@ -108,10 +109,10 @@ class DemoConsole:
         for col in ("models", "best", "acc %", "lat ms", "acc/ms", "W", "mJ", "acc/PDP"):
             decided.add_column(col, justify="left" if col == "best" else "right")
         for b in boards:
-            decided.add_row(b["device_label"], str(b["models"]), b["model_id"],
-                            _num(b["accuracy"]), _num(b["latency_ms"], 3),
-                            _num(b["fit_latency"]), _num(b["dynamic_power_w"], 3),
-                            _num(b["energy_mj"], 4), _num(b["fit_pdp"]))
+            decided.add_row(b[Extra.DEVICE_LABEL], str(b["models"]), b[Extra.MODEL_ID],
+                            _num(b[Extra.ACCURACY]), _num(b[Extra.LATENCY_MS], 3),
+                            _num(b["fit_latency"]), _num(b[Extra.DYNAMIC_POWER_W], 3),
+                            _num(b[Extra.ENERGY_MJ], 4), _num(b["fit_pdp"]))
         self.console.print(decided)
         timing = Table(title="time per stage")
         for col in ("stage", "step", "seconds", ""):

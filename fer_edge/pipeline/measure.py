@@ -15,6 +15,7 @@ from typing import Any
 from fer_edge.pipeline.options import DemoOptions
 from fer_edge.pipeline.reuse import results_match
 from fer_edge_core.errors import UserInputError
+from fer_edge_harness.results_schema import STAGE_POWER, RunInfo
 
 # pytest exit statuses that still leave a meaningful results file: all measured, some failed,
 # nothing to run (every model skipped, e.g. a runtime this machine lacks).
@@ -60,14 +61,15 @@ def expected_run_info(opts: DemoOptions, bundle_sha256: str, label: str, backend
     from fer_edge_harness.boardstate import cpu_count
 
     # The harness records the thread count it used: all usable CPUs when none is given.
-    expected = {"bundle_sha256": bundle_sha256, "device_label": label, "stage": stage,
-                "backends": [backend], "rounds": opts.rounds,
-                "warmup_rounds": opts.warmup_rounds, "min_time_s": opts.min_time_s,
-                "max_warmup_s": opts.max_warmup_s,
-                "threads": opts.threads if opts.threads is not None else cpu_count()}
-    if stage == "power":
-        expected.update(power_sensor=opts.power_sensor, power_seconds=float(opts.power_seconds),
-                        idle_seconds=float(opts.power_seconds))
+    expected = {RunInfo.BUNDLE_SHA256: bundle_sha256, RunInfo.DEVICE_LABEL: label,
+                RunInfo.STAGE: stage, RunInfo.BACKENDS: [backend], RunInfo.ROUNDS: opts.rounds,
+                RunInfo.WARMUP_ROUNDS: opts.warmup_rounds, RunInfo.MIN_TIME_S: opts.min_time_s,
+                RunInfo.MAX_WARMUP_S: opts.max_warmup_s,
+                RunInfo.THREADS: opts.threads if opts.threads is not None else cpu_count()}
+    if stage == STAGE_POWER:
+        expected.update({RunInfo.POWER_SENSOR: opts.power_sensor,
+                         RunInfo.POWER_SECONDS: float(opts.power_seconds),
+                         RunInfo.IDLE_SECONDS: float(opts.power_seconds)})
     return expected
 
 
@@ -82,9 +84,9 @@ def _count(run: BoardRun) -> BoardRun:
         return run
     run.usable = True
     run.measured = len(results.measurements)
-    run.failed = len(results.run_info.get("failures") or [])
-    run.skipped = len(results.run_info.get("skipped") or [])
-    run.partial = len(results.run_info.get("partial") or [])
+    run.failed = len(results.run_info.get(RunInfo.FAILURES) or [])
+    run.skipped = len(results.run_info.get(RunInfo.SKIPPED) or [])
+    run.partial = len(results.run_info.get(RunInfo.PARTIAL) or [])
     return run
 
 

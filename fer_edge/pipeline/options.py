@@ -26,7 +26,9 @@ NO_SENSOR = "none"
 class DemoOptions:
     """Sizes and settings of one demo run. The defaults fit in 10 minutes on a quiet
     2-core x86-64 machine (see fer_edge/pipeline/budget.py); the paper's sizes are
-    trials=1000, stage1_top=1000, stage2_top=10, power_seconds=180.
+    trials=1000, stage1_top=1000, stage2_top=10, power_seconds=180. `baselines` adds the
+    paper's Table 4 baselines (fer_edge_search.baselines), trained on the search's split with
+    its recipe, to the bundle, both stages and the report's Table 4.
 
     Why these: on the synthetic data a model generalises with the number of people it saw,
     not with epochs, so the demo trains on 2,100 images of 700 people (1,470 training
@@ -50,6 +52,7 @@ class DemoOptions:
     split: str = "subject"
     power_sensor: str = NO_SENSOR
     power_seconds: int = 180
+    baselines: bool = False
 
     def as_dict(self) -> dict[str, Any]:
         return {**asdict(self), "backends": list(self.backends)}
@@ -155,6 +158,10 @@ class DemoPaths:
     @property
     def bundle(self) -> Path:
         return self.root / "stage1" / "bundle"
+
+    @property
+    def baselines(self) -> Path:
+        return self.root / "stage1" / "baselines"
 
     @property
     def bundle_log(self) -> Path:

@@ -13,6 +13,8 @@ from typing import Any
 
 from fer_edge_core.errors import UserInputError
 from fer_edge_harness.bundle import MANIFEST_NAME, BundleError, verify_bundle
+from fer_edge_harness.manifest_schema import Manifest, Model, Parent, Selection
+from fer_edge_harness.results_schema import RunInfo
 
 
 def verified_manifest(bundle_dir: Path) -> dict[str, Any] | None:
@@ -29,20 +31,20 @@ def stage1_bundle_matches(manifest: dict[str, Any], model_ids: list[str],
                           formats: list[str]) -> bool:
     """The stage-1 bundle holds exactly these models (in rank order), each with an artifact
     record for every format asked for (a failed export counts: redoing it would fail again)."""
-    models = manifest.get("models") or []
-    if [m.get("id") for m in models] != model_ids:
+    models = manifest.get(Manifest.MODELS) or []
+    if [m.get(Model.ID) for m in models] != model_ids:
         return False
-    return all(fmt in (m.get("artifacts") or {}) for m in models for fmt in formats)
+    return all(fmt in (m.get(Model.ARTIFACTS) or {}) for m in models for fmt in formats)
 
 
 def selection_matches(manifest: dict[str, Any], parent_sha256: str, by: str, top: int,
                       model_ids: list[str]) -> bool:
     """A selected bundle made from this parent, by this fitness and size, of these models."""
-    parent = manifest.get("parent") or {}
-    selection = manifest.get("selection") or {}
-    return (parent.get("bundle_sha256") == parent_sha256 and selection.get("by") == by
-            and selection.get("top") == top
-            and [m.get("id") for m in manifest.get("models") or []] == model_ids)
+    parent = manifest.get(Manifest.PARENT) or {}
+    selection = manifest.get(Manifest.SELECTION) or {}
+    return (parent.get(Parent.BUNDLE_SHA256) == parent_sha256
+            and selection.get(Selection.BY) == by and selection.get(Selection.TOP) == top
+            and [m.get(Model.ID) for m in manifest.get(Manifest.MODELS) or []] == model_ids)
 
 
 def results_match(path: Path, expected: dict[str, Any]) -> bool:
@@ -57,6 +59,6 @@ def results_match(path: Path, expected: dict[str, Any]) -> bool:
     except UserInputError:
         return False
     info = results.run_info
-    if not info.get("complete"):
+    if not info.get(RunInfo.COMPLETE):
         return False
     return all(info.get(key) == value for key, value in expected.items())

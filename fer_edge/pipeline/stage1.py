@@ -62,13 +62,40 @@ def search(opts: DemoOptions, paths: DemoPaths, ui: DemoConsole,
     return rows
 
 
+def baselines(opts: DemoOptions, paths: DemoPaths, ui: DemoConsole,
+              record: DemoRecord) -> Path | None:
+    """Train the Table 4 baselines on the search's data, split, epochs and seed (or keep the
+    ones an earlier run trained); None when the demo runs without them."""
+    from fer_edge_search.baselines import BASELINES
+    from fer_edge_search.baselines.runner import run_baselines
+    from fer_edge_search.datasets.base import SplitSpec
+
+    if not opts.baselines:
+        return None
+    names = ", ".join(BASELINES)
+    ui.header("Stage 1: baselines", f"the paper's Table 4 models ({names}) trained on the "
+              "search's split with the same recipe, for comparison (never chosen).")
+    with record.step("stage 1", "baselines") as step:
+        before = [n for n in BASELINES if (paths.baselines / "trials" / n / "result.json")
+                  .is_file()]
+        step.reused = len(before) == len(BASELINES)
+        rows = run_baselines(opts.data, SplitSpec(rule=opts.split), opts.epochs, paths.baselines,
+                             seed=opts.seed, show_progress=ui.enabled)
+        step.detail = "; ".join(f"{r['trial_id']} val acc {r['val_accuracy']:.2f}%" for r in rows)
+    if step.reused:
+        ui.reusing(f"baselines {paths.baselines} ({names})")
+    return paths.baselines
+
+
 def _bundle_logger(ui: DemoConsole, update: Any) -> Any:
     """write_bundle's log lines: a model line moves the bar past the model before it; a
     format that did not build is worth a line of its own."""
     seen = [0]
 
     def log(line: str) -> None:
-        if not line.startswith(" "):
+        if line.startswith("note:"):
+            ui.say(line, style="dim")
+        elif not line.startswith(" "):
             update(f"exporting {line.split(' ')[0]}", advance=1 if seen[0] else 0)
             seen[0] += 1
         elif any(word in line for word in ("failed", "disagrees", "not-built")):
@@ -77,13 +104,15 @@ def _bundle_logger(ui: DemoConsole, update: Any) -> Any:
 
 
 def bundle(opts: DemoOptions, paths: DemoPaths, ui: DemoConsole, record: DemoRecord,
-           rows: list[dict[str, Any]]) -> Path:
-    """The stage-1 bundle of the top rows in the formats the backends run; reused when an
-    earlier run left a verified one of the same models and formats."""
+           rows: list[dict[str, Any]], baselines_dir: Path | None = None) -> Path:
+    """The stage-1 bundle of the top rows (and the baselines) in the formats the backends run;
+    reused when an earlier run left a verified one of the same models and formats."""
+    from fer_edge_search.baselines import BASELINES
     from fer_edge_search.export.writer import model_id, write_bundle
 
     formats = bundle_formats(opts.backends)
     ids = [model_id(r) for r in rows[:opts.stage1_top]]
+    ids += list(BASELINES) if baselines_dir is not None else []
     with record.step("stage 1", "bundle") as step:
         manifest = verified_manifest(paths.bundle)
         if manifest is not None and stage1_bundle_matches(manifest, ids, formats):
@@ -91,7 +120,8 @@ def bundle(opts: DemoOptions, paths: DemoPaths, ui: DemoConsole, record: DemoRec
             step.reused = True
         else:
             with ui.bar("bundle", len(ids)) as update, output_to_log(paths.bundle_log):
-                write_bundle(paths.run_dir, opts.stage1_top, paths.bundle, formats, force=True,
+                write_bundle(paths.run_dir, opts.stage1_top, paths.bundle, formats,
+                             baselines=baselines_dir, force=True,
                              log=_bundle_logger(ui, update))
                 update("done", advance=1)
             ui.say(f"converter output: {paths.bundle_log}", style="dim")

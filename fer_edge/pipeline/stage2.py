@@ -13,8 +13,10 @@ from fer_edge.pipeline.options import DemoOptions, DemoPaths, device_label
 from fer_edge.pipeline.record import DemoRecord
 from fer_edge.pipeline.reuse import selection_matches, verified_manifest
 from fer_edge_core.errors import UserInputError
+from fer_edge_harness.manifest_schema import Manifest
+from fer_edge_harness.results_schema import STAGE_LATENCY, Extra
 
-STAGE = "latency"
+STAGE = STAGE_LATENCY
 
 
 def measure_all(opts: DemoOptions, paths: DemoPaths, ui: DemoConsole, record: DemoRecord,
@@ -26,7 +28,7 @@ def measure_all(opts: DemoOptions, paths: DemoPaths, ui: DemoConsole, record: De
             label = device_label(backend)
             update(f"timing on {label}")
             with record.step("stage 2", f"bench {label}") as step:
-                run = measure_board(opts, bundle, manifest["bundle_sha256"], backend, label,
+                run = measure_board(opts, bundle, manifest[Manifest.BUNDLE_SHA256], backend, label,
                                     STAGE, paths.results(2, label), paths.log(2, label))
                 step.reused, step.detail = run.reused, run.describe()
             runs.append(run)
@@ -59,22 +61,24 @@ def merge(runs: list[BoardRun], out_dir: Path, bundles: list[Path], ui: DemoCons
     return out_dir
 
 
-def _chosen_ids(ranking_dir: Path, by: str, top: int) -> dict[str, list[str]]:
+def _chosen_ids(ranking_dir: Path, by: str, top: int, baselines: bool) -> dict[str, list[str]]:
     from fer_edge_merge.ranking import read_ranking
     from fer_edge_merge.select import choose_models
 
-    chosen = choose_models(read_ranking(ranking_dir).rows, by, top)
-    return {label: [r["model_id"] for r in rows] for label, rows in chosen.items()}
+    chosen = choose_models(read_ranking(ranking_dir).rows, by, top, baselines)
+    return {label: [r[Extra.MODEL_ID] for r in rows] for label, rows in chosen.items()}
 
 
 def select(ranking_dir: Path, by: str, top: int, parent: Path, out_dir: Path,
-           ui: DemoConsole, record: DemoRecord, stage: str) -> dict[str, Path]:
-    """Per board its top `top` by `by` as a verified bundle (fer-edge select); reused when
-    every board's bundle is already there, from this parent, of the same models."""
+           ui: DemoConsole, record: DemoRecord, stage: str,
+           baselines: bool = True) -> dict[str, Path]:
+    """Per board its top `top` by `by` (and, with `baselines`, its baselines) as a verified
+    bundle (fer-edge select); reused when every board's bundle is already there, from this
+    parent, of the same models."""
     from fer_edge_merge.select import board_folder_name, select_models
 
-    parent_sha = verified_manifest(parent)["bundle_sha256"]  # type: ignore[index]
-    chosen = _chosen_ids(ranking_dir, by, top)
+    parent_sha = verified_manifest(parent)[Manifest.BUNDLE_SHA256]  # type: ignore[index]
+    chosen = _chosen_ids(ranking_dir, by, top, baselines)
     folders = {label: out_dir / board_folder_name(label) for label in chosen}
     with record.step(stage, f"select top {top} by {by}") as step:
         manifests = {label: verified_manifest(folder) for label, folder in folders.items()}
@@ -84,7 +88,8 @@ def select(ranking_dir: Path, by: str, top: int, parent: Path, out_dir: Path,
             step.reused = True
             selected = folders
         else:
-            selected = select_models(ranking_dir, by, top, parent, out_dir, warn=lambda _: None)
+            selected = select_models(ranking_dir, by, top, parent, out_dir,
+                                     warn=lambda _: None, baselines=baselines)
         step.detail = f"{len(selected)} boards"
     for label, folder in sorted(selected.items()):
         ui.say(f"  {label}: {', '.join(chosen[label])} -> {folder}", style="dim")
@@ -97,7 +102,7 @@ def latency_stage(opts: DemoOptions, paths: DemoPaths, ui: DemoConsole, record: 
     manifest = verified_manifest(bundle)
     if manifest is None:
         raise UserInputError(bundle, "the stage-1 bundle does not verify")
-    n_models = len(manifest["models"])
+    n_models = len(manifest[Manifest.MODELS])
     ui.header("Stage 2: latency", f"{n_models} models on {len(opts.backends)} backends, each "
               f"a board ({', '.join(device_label(b) for b in opts.backends)}): batch 1, "
               f"a warm-up until the latency settles, then at least {opts.rounds} timed runs "

@@ -13,8 +13,10 @@ from fer_edge.pipeline.power import PowerDecision
 from fer_edge.pipeline.record import DemoRecord
 from fer_edge.pipeline.reuse import verified_manifest
 from fer_edge.pipeline.stage2 import merge, select
+from fer_edge_harness.manifest_schema import Manifest
+from fer_edge_harness.results_schema import STAGE_POWER
 
-STAGE = "power"
+STAGE = STAGE_POWER
 
 
 def measure_power(opts: DemoOptions, paths: DemoPaths, ui: DemoConsole, record: DemoRecord,
@@ -27,7 +29,7 @@ def measure_power(opts: DemoOptions, paths: DemoPaths, ui: DemoConsole, record: 
             update(f"power on {label}")
             manifest = verified_manifest(bundle) or {}
             with record.step("stage 3", f"power {label}") as step:
-                run = measure_board(opts, bundle, manifest.get("bundle_sha256", ""),
+                run = measure_board(opts, bundle, manifest.get(Manifest.BUNDLE_SHA256, ""),
                                     backends[label], label, STAGE, paths.results(3, label),
                                     paths.log(3, label), tuple(decision.suite_args()))
                 step.reused, step.detail = run.reused, run.describe()
@@ -56,5 +58,6 @@ def power_stage(opts: DemoOptions, paths: DemoPaths, ui: DemoConsole, record: De
     backends = {r.label: r.backend for r in stage2_runs}
     runs = measure_power(opts, paths, ui, record, decision, selected, backends)
     ranking = merge([*stage2_runs, *runs], paths.ranking(3), [bundle], ui, record, "stage 3")
-    select(ranking, "pdp", 1, bundle, paths.selected(3), ui, record, "stage 3")
+    # The final bundle per board: its chosen model alone (baselines were only compared).
+    select(ranking, "pdp", 1, bundle, paths.selected(3), ui, record, "stage 3", baselines=False)
     return ranking

@@ -16,11 +16,24 @@ import json
 import os
 import re
 
-from fer_edge_harness import filetypes, testset
+from fer_edge_harness import filetypes, manifest_schema, testset
 
 from fer_edge_harness.confine import confined_path
 
 from fer_edge_harness.inputs import InputScaling, scaling_problem
+
+from fer_edge_harness.manifest_schema import (
+    INPUT_DTYPE,
+    Artifact,
+    Check,
+    Dataset,
+    FileRecord,
+    Input,
+    Manifest,
+    Model,
+    TestSet,
+    field_path,
+)
 
 # 2 added `input.offset` (float input = uint8 x scale + offset); a schema-1 manifest has none
 # (offset 0) and is read as it is, so its bundle_sha256 still holds.
@@ -39,7 +52,9 @@ STATUS_NOT_BUILT = "not-built"
 USABLE_STATUSES = (STATUS_BUILT, STATUS_DISAGREES)
 STATUSES = (STATUS_BUILT, STATUS_DISAGREES, STATUS_FAILED, STATUS_NOT_BUILT)
 
-REQUIRED_FIELDS = ("dataset", "input", "test_set", "models")
+REQUIRED_FIELDS = (Manifest.DATASET, Manifest.INPUT, Manifest.TEST_SET, Manifest.MODELS)
+# Why a manifest whose own hash does not hold is refused.
+HASH_MISMATCH = "{} does not match the manifest's contents".format(Manifest.BUNDLE_SHA256)
 # Model ids name pytest cases, --models lists (comma separated) and folders: keep them plain.
 MODEL_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 
@@ -65,11 +80,7 @@ def sha256_file(path, chunk_bytes=1 << 20):
 def file_record(bundle_dir, relative_path):
     """The {path, sha256, bytes} record of a file that lies in the bundle folder."""
     full = os.path.join(str(bundle_dir), relative_path)
-    return {
-        "path": relative_path.replace(os.sep, "/"),
-        "sha256": sha256_file(full),
-        "bytes": os.path.getsize(full),
-    }
+    return manifest_schema.file_record(relative_path, sha256_file(full), os.path.getsize(full))
 
 
 def manifest_hash(manifest):
@@ -77,17 +88,17 @@ def manifest_hash(manifest):
 
     The manifest lists the sha256 of every file, so this one value pins the whole bundle.
     """
-    body = dict((k, v) for k, v in manifest.items() if k != "bundle_sha256")
+    body = dict((k, v) for k, v in manifest.items() if k != Manifest.BUNDLE_SHA256)
     text = json.dumps(body, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 def upgrade_manifest(manifest, where):
     """Bring an older manifest to SCHEMA_VERSION, or refuse a version this code does not know."""
-    version = manifest.get("schema_version")
+    version = manifest.get(Manifest.SCHEMA_VERSION)
     if version not in READABLE_VERSIONS:
-        raise BundleError(where, "schema_version {!r} is not supported (this fer-edge reads {})"
-                          .format(version, " and ".join(str(v) for v in READABLE_VERSIONS)))
+        raise BundleError(where, "{} {!r} is not supported (this fer-edge reads {})".format(
+        Manifest.SCHEMA_VERSION, version, " and ".join(str(v) for v in READABLE_VERSIONS)))
     return manifest
 
 
@@ -147,50 +158,56 @@ class _Fields(object):
 def _check_file_entry(fields, record, field):
     """A {path, sha256, bytes} record (the test set, an artifact, OpenVINO's weights)."""
     fields.object(record, field)
-    fields.string(record.get("path"), field + ".path")
-    fields.string(record.get("sha256"), field + ".sha256")
-    fields.whole(record.get("bytes"), field + ".bytes")
+    fields.string(record.get(FileRecord.PATH), field_path(field, FileRecord.PATH))
+    fields.string(record.get(FileRecord.SHA256), field_path(field, FileRecord.SHA256))
+    fields.whole(record.get(FileRecord.BYTES), field_path(field, FileRecord.BYTES))
 
 
 def _check_artifact(fields, artifact, field):
     fields.object(artifact, field)
-    if artifact.get("status") not in STATUSES:
-        fields.fail(field + ".status", "must be one of {}, got {!r}".format(
-            ", ".join(STATUSES), artifact.get("status")))
-    fields.string(artifact.get("reason"), field + ".reason", optional=True)
-    if artifact.get("path") is not None:
+    status = artifact.get(Artifact.STATUS)
+    if status not in STATUSES:
+        fields.fail(field_path(field, Artifact.STATUS), "must be one of {}, got {!r}".format(
+            ", ".join(STATUSES), status))
+    fields.string(artifact.get(Artifact.REASON), field_path(field, Artifact.REASON),
+                  optional=True)
+    if artifact.get(Artifact.PATH) is not None:
         _check_file_entry(fields, artifact, field)
-    elif artifact["status"] in USABLE_STATUSES:
-        fields.fail(field + ".path", "a {} artifact needs a file".format(artifact["status"]))
-    if artifact.get("weights") is not None:
-        _check_file_entry(fields, artifact["weights"], field + ".weights")
-    check = fields.object(artifact.get("check"), field + ".check", optional=True) or {}
-    for key in ("agreement", "max_abs_diff"):
-        fields.number(check.get(key), "{}.check.{}".format(field, key), optional=True)
+    elif status in USABLE_STATUSES:
+        fields.fail(field_path(field, Artifact.PATH), "a {} artifact needs a file".format(status))
+    if artifact.get(Artifact.WEIGHTS) is not None:
+        _check_file_entry(fields, artifact[Artifact.WEIGHTS], field_path(field, Artifact.WEIGHTS))
+    check_field = field_path(field, Artifact.CHECK)
+    check = fields.object(artifact.get(Artifact.CHECK), check_field, optional=True) or {}
+    for key in (Check.AGREEMENT, Check.MAX_ABS_DIFF):
+        fields.number(check.get(key), field_path(check_field, key), optional=True)
 
 
 def _check_models(fields, models):
     """Models: at least one, ids plain and unique, artifacts an object of artifact records."""
-    if not fields.list(models, "models"):
-        fields.fail("models", "the bundle holds no models")
+    if not fields.list(models, Manifest.MODELS):
+        fields.fail(Manifest.MODELS, "the bundle holds no models")
     seen = {}
     for index, model in enumerate(models):
-        field = "models[{}]".format(index)
+        field = "{}[{}]".format(Manifest.MODELS, index)
+        id_field = field_path(field, Model.ID)
         fields.object(model, field)
-        model_id = fields.string(model.get("id"), field + ".id")
+        model_id = fields.string(model.get(Model.ID), id_field)
         if not MODEL_ID.match(model_id):
-            fields.fail(field + ".id", "{!r} may hold only letters, digits, '.', '_' and '-'"
+            fields.fail(id_field, "{!r} may hold only letters, digits, '.', '_' and '-'"
                         .format(model_id))
         if model_id in seen:
-            fields.fail(field + ".id", "{!r} is listed twice (also models[{}])".format(
-                model_id, seen[model_id]))
+            fields.fail(id_field, "{!r} is listed twice (also {}[{}])".format(
+                model_id, Manifest.MODELS, seen[model_id]))
         seen[model_id] = index
-        for key in ("params", "flops"):
-            fields.whole(model.get(key), "{}.{}".format(field, key), optional=True)
-        fields.number(model.get("val_accuracy"), field + ".val_accuracy", optional=True)
-        artifacts = fields.object(model.get("artifacts"), field + ".artifacts")
+        for key in (Model.PARAMS, Model.FLOPS):
+            fields.whole(model.get(key), field_path(field, key), optional=True)
+        fields.number(model.get(Model.VAL_ACCURACY), field_path(field, Model.VAL_ACCURACY),
+                      optional=True)
+        artifacts_field = field_path(field, Model.ARTIFACTS)
+        artifacts = fields.object(model.get(Model.ARTIFACTS), artifacts_field)
         for fmt in sorted(artifacts):
-            _check_artifact(fields, artifacts[fmt], "{}.artifacts.{}".format(field, fmt))
+            _check_artifact(fields, artifacts[fmt], field_path(artifacts_field, fmt))
 
 
 def check_manifest_shape(manifest, where):
@@ -200,31 +217,46 @@ def check_manifest_shape(manifest, where):
     for key in REQUIRED_FIELDS:
         if key not in manifest:
             fields.fail(key, "required field is missing")
-    dataset = fields.object(manifest["dataset"], "dataset")
-    names = fields.list(dataset.get("class_names"), "dataset.class_names")
+    _check_dataset(fields, manifest[Manifest.DATASET])
+    _check_input(fields, manifest[Manifest.INPUT], manifest[Manifest.SCHEMA_VERSION])
+    test_set = manifest[Manifest.TEST_SET]
+    _check_file_entry(fields, test_set, Manifest.TEST_SET)
+    fields.whole(test_set.get(TestSet.N), field_path(Manifest.TEST_SET, TestSet.N), minimum=1)
+    _check_models(fields, manifest[Manifest.MODELS])
+    fields.string(manifest.get(Manifest.BUNDLE_SHA256), Manifest.BUNDLE_SHA256)
+    fields.object(manifest.get(Manifest.PARENT), Manifest.PARENT, optional=True)
+
+
+def _check_dataset(fields, dataset):
+    """`dataset`: an object with at least one class name."""
+    fields.object(dataset, Manifest.DATASET)
+    names_field = field_path(Manifest.DATASET, Dataset.CLASS_NAMES)
+    names = fields.list(dataset.get(Dataset.CLASS_NAMES), names_field)
     if not names:
-        fields.fail("dataset.class_names", "must list at least one class")
+        fields.fail(names_field, "must list at least one class")
     for index, name in enumerate(names):
-        fields.string(name, "dataset.class_names[{}]".format(index))
-    inputs = fields.object(manifest["input"], "input")
-    shape = fields.list(inputs.get("shape"), "input.shape")
+        fields.string(name, "{}[{}]".format(names_field, index))
+
+
+def _check_input(fields, inputs, schema_version):
+    """`input`: [H, W, 1], float32, a scaling a model here was trained with."""
+    fields.object(inputs, Manifest.INPUT)
+    shape_field = field_path(Manifest.INPUT, Input.SHAPE)
+    shape = fields.list(inputs.get(Input.SHAPE), shape_field)
     if len(shape) != 3 or shape[2] != 1 or any(
             isinstance(d, bool) or not isinstance(d, int) or d < 1 for d in shape):
-        fields.fail("input.shape", "must be [H, W, 1] (positive whole numbers), got {}".format(
+        fields.fail(shape_field, "must be [H, W, 1] (positive whole numbers), got {}".format(
             json.dumps(shape)))
-    if inputs.get("dtype") != "float32":
-        fields.fail("input.dtype", "must be \"float32\" (what every backend feeds), got {}"
-                    .format(json.dumps(inputs.get("dtype"))))
-    fields.number(inputs.get("scale"), "input.scale")
-    fields.number(inputs.get("offset"), "input.offset", optional=True)
-    problem = scaling_problem(inputs["scale"], inputs.get("offset"), manifest["schema_version"])
+    if inputs.get(Input.DTYPE) != INPUT_DTYPE:
+        fields.fail(field_path(Manifest.INPUT, Input.DTYPE), "must be {} (what every backend "
+                    "feeds), got {}".format(json.dumps(INPUT_DTYPE),
+                                            json.dumps(inputs.get(Input.DTYPE))))
+    fields.number(inputs.get(Input.SCALE), field_path(Manifest.INPUT, Input.SCALE))
+    fields.number(inputs.get(Input.OFFSET), field_path(Manifest.INPUT, Input.OFFSET),
+                  optional=True)
+    problem = scaling_problem(inputs[Input.SCALE], inputs.get(Input.OFFSET), schema_version)
     if problem:
         fields.fail(*problem)
-    _check_file_entry(fields, manifest["test_set"], "test_set")
-    fields.whole(manifest["test_set"].get("n"), "test_set.n", minimum=1)
-    _check_models(fields, manifest["models"])
-    fields.string(manifest.get("bundle_sha256"), "bundle_sha256")
-    fields.object(manifest.get("parent"), "parent", optional=True)
 
 
 def read_manifest(bundle_dir):
@@ -250,16 +282,17 @@ def read_manifest(bundle_dir):
 def listed_files(manifest):
     """Every (label, record) whose file the manifest promises: test set and built artifacts."""
     records = []
-    if "test_set" in manifest:
-        records.append(("test_set", manifest["test_set"]))
-    for model in manifest.get("models", []):
-        for fmt, artifact in sorted(model.get("artifacts", {}).items()):
-            label = "{}/{}".format(model.get("id"), fmt)
-            if artifact.get("path"):
+    if Manifest.TEST_SET in manifest:
+        records.append((Manifest.TEST_SET, manifest[Manifest.TEST_SET]))
+    for model in manifest.get(Manifest.MODELS, []):
+        for fmt, artifact in sorted(model.get(Model.ARTIFACTS, {}).items()):
+            label = "{}/{}".format(model.get(Model.ID), fmt)
+            if artifact.get(Artifact.PATH):
                 records.append((label, artifact))
             # A format made of two files (OpenVINO IR: .xml + .bin) lists the second here.
-            if artifact.get("weights"):
-                records.append((label + "/weights", artifact["weights"]))
+            if artifact.get(Artifact.WEIGHTS):
+                records.append(("{}/{}".format(label, Artifact.WEIGHTS),
+                                artifact[Artifact.WEIGHTS]))
     return records
 
 
@@ -273,20 +306,22 @@ def resolve_inside(bundle_dir, relative_path, where):
 
 def verify_record(bundle_dir, record, label):
     """Check one {path, sha256, bytes} record against the file on disk."""
-    relative = record.get("path")
-    if not relative or "sha256" not in record or "bytes" not in record:
+    relative = record.get(FileRecord.PATH)
+    if not relative or FileRecord.SHA256 not in record or FileRecord.BYTES not in record:
         raise BundleError(os.path.join(str(bundle_dir), MANIFEST_NAME),
-                          "entry {} lacks path, sha256 or bytes".format(label))
+                          "entry {} lacks {}, {} or {}".format(
+                              label, FileRecord.PATH, FileRecord.SHA256, FileRecord.BYTES))
     full = resolve_inside(bundle_dir, relative, os.path.join(str(bundle_dir), relative))
     if not os.path.isfile(full):
         raise BundleError(full, "listed in the manifest ({}) but missing".format(label))
     size = os.path.getsize(full)
-    if size != record["bytes"]:
-        raise BundleError(full, "size {} bytes, manifest says {}".format(size, record["bytes"]))
+    if size != record[FileRecord.BYTES]:
+        raise BundleError(full, "size {} bytes, manifest says {}".format(
+            size, record[FileRecord.BYTES]))
     digest = sha256_file(full)
-    if digest != record["sha256"]:
+    if digest != record[FileRecord.SHA256]:
         raise BundleError(full, "sha256 {} does not match the manifest's {}"
-                          .format(digest[:12], str(record["sha256"])[:12]))
+                          .format(digest[:12], str(record[FileRecord.SHA256])[:12]))
     return full
 
 
@@ -296,9 +331,8 @@ def verify_bundle(bundle_dir):
     manifest_path = os.path.join(str(bundle_dir), MANIFEST_NAME)
     for label, record in listed_files(manifest):
         verify_record(bundle_dir, record, label)
-    recorded = manifest.get("bundle_sha256")
-    if recorded != manifest_hash(manifest):
-        raise BundleError(manifest_path, "bundle_sha256 does not match the manifest's contents")
+    if manifest.get(Manifest.BUNDLE_SHA256) != manifest_hash(manifest):
+        raise BundleError(manifest_path, HASH_MISMATCH)
     verify_test_set(bundle_dir, manifest)
     verify_artifact_types(bundle_dir, manifest)
     return manifest
@@ -307,40 +341,43 @@ def verify_bundle(bundle_dir):
 def input_scaling(manifest, where):
     """The manifest's InputScaling, or a BundleError saying what is wrong with `input`."""
     try:
-        return InputScaling.from_manifest(manifest["input"])
+        return InputScaling.from_manifest(manifest[Manifest.INPUT])
     except (KeyError, TypeError, ValueError) as exc:
-        raise BundleError(where, "input: {} ({!r})".format(
-            "lacks {}".format(exc) if isinstance(exc, KeyError) else exc,
-            manifest.get("input")))
+        raise BundleError(where, "{}: {} ({!r})".format(
+            Manifest.INPUT, "lacks {}".format(exc) if isinstance(exc, KeyError) else exc,
+            manifest.get(Manifest.INPUT)))
 
 
 def verify_test_set(bundle_dir, manifest):
     """The test set agrees with the manifest: input shape, classes, count (the scaling is
     checked with the manifest's shape)."""
-    path = resolve_inside(bundle_dir, manifest["test_set"]["path"],
+    test_set = manifest[Manifest.TEST_SET]
+    path = resolve_inside(bundle_dir, test_set[TestSet.PATH],
                           os.path.join(str(bundle_dir), MANIFEST_NAME))
     try:
         images, labels = testset.load_test_set(path)
-        testset.check_test_set(images, labels, manifest["input"]["shape"],
-                               manifest["test_set"]["n"], len(manifest["dataset"]["class_names"]))
+        testset.check_test_set(images, labels, manifest[Manifest.INPUT][Input.SHAPE],
+                               test_set[TestSet.N],
+                               len(manifest[Manifest.DATASET][Dataset.CLASS_NAMES]))
     except testset.BadTestSet as exc:
         raise BundleError(path, str(exc))
 
 
 def verify_artifact_types(bundle_dir, manifest):
     """Every usable artifact is a file of its format (its identifier, no runtime imported)."""
-    for model in manifest["models"]:
-        for fmt in sorted(model["artifacts"]):
+    for model in manifest[Manifest.MODELS]:
+        for fmt in sorted(model[Model.ARTIFACTS]):
             path = artifact_path(bundle_dir, model, fmt)
             problem = filetypes.artifact_problem(fmt, path) if path else None
             if problem:
-                raise BundleError(path, "{} of {}: {}".format(fmt, model["id"], problem))
+                raise BundleError(path, "{} of {}: {}".format(fmt, model[Model.ID], problem))
 
 
 def artifact_path(bundle_dir, model, fmt):
     """Absolute path of a model's usable artifact, or None when it was not built."""
-    artifact = model.get("artifacts", {}).get(fmt)
-    if not artifact or artifact.get("status") not in USABLE_STATUSES or not artifact.get("path"):
+    artifact = model.get(Model.ARTIFACTS, {}).get(fmt)
+    if not artifact or artifact.get(Artifact.STATUS) not in USABLE_STATUSES \
+            or not artifact.get(Artifact.PATH):
         return None
     where = os.path.join(str(bundle_dir), MANIFEST_NAME)
-    return resolve_inside(bundle_dir, artifact["path"], where)
+    return resolve_inside(bundle_dir, artifact[Artifact.PATH], where)

@@ -20,7 +20,7 @@ import sys
 from fer_edge_harness import plugin
 from fer_edge_harness.bundle import BundleError, verify_bundle
 from fer_edge_harness.results import nothing_measured
-from fer_edge_harness.results_schema import RUN_INFO_KEY
+from fer_edge_harness.results_schema import RUN_INFO_KEY, RunInfo
 from fer_edge_harness.runner import SUITE_DIR
 
 ENV_PREFIX = "FER_EDGE_"
@@ -162,7 +162,7 @@ def exit_status(code, json_out):
         problem = "the benchmark suite stopped with pytest exit status {}".format(code)
         status = EXIT_FAILED
     elif not document.get("benchmarks") and code != 1:
-        skipped = (document.get(RUN_INFO_KEY) or {}).get("skipped") or []
+        skipped = (document.get(RUN_INFO_KEY) or {}).get(RunInfo.SKIPPED) or []
         problem, status = "nothing was measured: {}".format(nothing_measured(skipped)), EXIT_FAILED
     if problem:
         sys.stderr.write("error: {}\n".format(problem))

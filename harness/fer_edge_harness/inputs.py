@@ -16,6 +16,8 @@ import math
 
 import numpy as np
 
+from fer_edge_harness.manifest_schema import Input, Manifest, field_path
+
 DEFAULT_SCALE = 1.0 / 255.0
 # Bounds of a schema-2 scaling. The 256 pixel values span 255 x scale input units: 1 for
 # uint8 / 255, 255 / std for a standardisation (a uint8 image's std is at most 127.5, so 2 or
@@ -34,27 +36,29 @@ def _finite_number(value):
 def scaling_problem(scale, offset, schema_version):
     """Why a manifest's `input.scale` / `input.offset` cannot be a scaling a model here was
     trained with, as (field, problem), or None when they can."""
+    scale_field = field_path(Manifest.INPUT, Input.SCALE)
+    offset_field = field_path(Manifest.INPUT, Input.OFFSET)
     if not _finite_number(scale) or not scale > 0:
-        return "input.scale", "must be a positive finite number, got {!r}".format(scale)
+        return scale_field, "must be a positive finite number, got {!r}".format(scale)
     if schema_version < 2:
         if offset is not None:
-            return "input.offset", "is a schema-2 field; a schema-1 manifest has none"
+            return offset_field, "is a schema-2 field; a schema-1 manifest has none"
         if abs(scale - DEFAULT_SCALE) > DEFAULT_SCALE * _REL:
-            return "input.scale", ("{!r} does not map the uint8 test images onto [0, 1] as "
+            return scale_field, ("{!r} does not map the uint8 test images onto [0, 1] as "
                                    "schema-1 models were trained (1/255 = {!r})"
                                    .format(scale, DEFAULT_SCALE))
         return None
     if offset is None:
         offset = 0.0
     if not _finite_number(offset):
-        return "input.offset", "must be a finite number, got {!r}".format(offset)
+        return offset_field, "must be a finite number, got {!r}".format(offset)
     if not MIN_SCALE * (1 - _REL) <= scale <= MAX_SCALE * (1 + _REL):
-        return "input.scale", ("{!r} spreads the pixel values 0..255 over {:.4g} input units; "
+        return scale_field, ("{!r} spreads the pixel values 0..255 over {:.4g} input units; "
                                "uint8 / 255 spreads them over 1, a standardisation over 2 to "
                                "255 (scale 1/255..1)".format(scale, 255.0 * scale))
     zero_pixel = -offset / scale
     if not -255.0 * _REL <= zero_pixel <= 255.0 * (1 + _REL):
-        return "input.offset", ("{!r} with scale {!r} maps pixel value {:.4g} to 0, outside "
+        return offset_field, ("{!r} with scale {!r} maps pixel value {:.4g} to 0, outside "
                                 "0..255: neither uint8 / 255 (offset 0) nor a standardisation "
                                 "(minus the mean pixel x scale)".format(offset, scale, zero_pixel))
     return None
@@ -82,11 +86,11 @@ class InputScaling(object):
     @classmethod
     def from_manifest(cls, manifest_input):
         """From a manifest's `input` field; a missing offset is 0 (schema 1)."""
-        return cls(manifest_input["scale"], manifest_input.get("offset", 0.0))
+        return cls(manifest_input[Input.SCALE], manifest_input.get(Input.OFFSET, 0.0))
 
     def as_dict(self):
         """The manifest's fields: `scale` and `offset`."""
-        return {"scale": self.scale, "offset": self.offset}
+        return {Input.SCALE: self.scale, Input.OFFSET: self.offset}
 
     def apply(self, images_uint8):
         """uint8 (N, H, W[, 1]) -> float32 (N, H, W, 1), contiguous."""

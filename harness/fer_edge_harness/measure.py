@@ -8,6 +8,8 @@ import contextlib
 import numpy as np
 
 from fer_edge_harness import quality, results, timing
+from fer_edge_harness.manifest_schema import ChosenArtifact
+from fer_edge_harness.results_schema import Extra
 from fer_edge_harness.session import CaseFailure
 
 
@@ -56,16 +58,16 @@ def latency_fields(warm, stats, before, after):
     """The timing part of extra_info (see results.build_extra_info) and its flags."""
     median_s, iqr_s = stats.median, stats.iqr
     return {
-        "latency_ms": median_s * 1000.0,
-        "latency_mean_ms": stats.mean * 1000.0,
-        "latency_iqr_ms": iqr_s * 1000.0,
-        "latency_cv": stats.stddev / stats.mean if stats.mean > 0 else None,
-        "rounds": int(stats.rounds),
-        "timed_s": float(stats.total),
-        "warmup_rounds": warm.calls,
-        "warmup_s": warm.seconds,
-        "warmup_settled": warm.settled,
-        "flags": quality.assess(median_s, iqr_s, list(stats.data), warm.settled, before, after,
+        Extra.LATENCY_MS: median_s * 1000.0,
+        Extra.LATENCY_MEAN_MS: stats.mean * 1000.0,
+        Extra.LATENCY_IQR_MS: iqr_s * 1000.0,
+        Extra.LATENCY_CV: stats.stddev / stats.mean if stats.mean > 0 else None,
+        Extra.ROUNDS: int(stats.rounds),
+        Extra.TIMED_S: float(stats.total),
+        Extra.WARMUP_ROUNDS: warm.calls,
+        Extra.WARMUP_S: warm.seconds,
+        Extra.WARMUP_SETTLED: warm.settled,
+        Extra.FLAGS: quality.assess(median_s, iqr_s, list(stats.data), warm.settled, before, after,
                                 mean_s=stats.mean),
     }
 
@@ -77,7 +79,7 @@ def run_case(session, case, benchmark):
     try:
         images, labels = session.test_set()
         with step("load"):
-            backend.load(artifact["path"], session.load_options(case, artifact))
+            backend.load(artifact[ChosenArtifact.PATH], session.load_options(case, artifact))
         with step("prepare"):
             prepared = backend.prepare(images[:1])
         before = session.board.state()

@@ -11,7 +11,15 @@ run goes on. Nothing here raises for a meter fault; an inference that fails stil
 import time
 
 from fer_edge_harness import powerstats
-from fer_edge_harness.results_schema import POWER_MEASURED, POWER_NOT_MEASURED, POWER_PARTIAL
+from fer_edge_harness.results_schema import (
+    POWER_MEASURED,
+    POWER_NOT_MEASURED,
+    POWER_PARTIAL,
+    STAGE_POWER,
+    Event,
+    PowerRecord,
+    RunInfo,
+)
 from fer_edge_harness.sensors import NO_SENSOR, SensorError, create_sensor, parse_spec
 from fer_edge_harness.settings import SettingsError
 from fer_edge_harness.sustained import per_inference_ms, run_sustained
@@ -47,7 +55,7 @@ def _seconds(option, value):
 def power_settings_from_options(get, stage):
     """PowerSettings at --stage power (None at latency); SettingsError naming the option."""
     sensor = get("fer_power_sensor")
-    if stage != "power":
+    if stage != STAGE_POWER:
         if sensor not in (None, NO_SENSOR):
             raise SettingsError("--power-sensor", "only measured with --stage power")
         return None
@@ -119,17 +127,19 @@ class PowerStage(object):
             self.idle_reason = _too_few("idle baseline", self.idle)
 
     def _record(self):
-        return {"status": POWER_NOT_MEASURED, "reason": None, "sensor": self.sensor_info,
-                "idle": powerstats.without_data(self.idle) if self.idle else None,
-                "active": None, "inferences": 0, "loop_seconds": None, "latency_ms": None,
-                "board_state_before": None, "board_state_after": None}
+        return {PowerRecord.STATUS: POWER_NOT_MEASURED, PowerRecord.REASON: None,
+                PowerRecord.SENSOR: self.sensor_info,
+                PowerRecord.IDLE: powerstats.without_data(self.idle) if self.idle else None,
+                PowerRecord.ACTIVE: None, PowerRecord.INFERENCES: 0,
+                PowerRecord.LOOP_SECONDS: None, PowerRecord.LATENCY_MS: None,
+                PowerRecord.BOARD_STATE_BEFORE: None, PowerRecord.BOARD_STATE_AFTER: None}
 
     def _finish(self, case, record, reason):
-        record["status"] = POWER_PARTIAL if reason else POWER_MEASURED
-        record["reason"] = reason
+        record[PowerRecord.STATUS] = POWER_PARTIAL if reason else POWER_MEASURED
+        record[PowerRecord.REASON] = reason
         if reason:
-            self.partial.append({"model_id": case.model_id, "backend": case.backend,
-                                 "reason": reason})
+            self.partial.append({Event.MODEL_ID: case.model_id, Event.BACKEND: case.backend,
+                                 Event.REASON: reason})
         return record
 
     def measure_case(self, case, infer, prepared, board):
@@ -137,14 +147,14 @@ class PowerStage(object):
         for power_seconds while a fresh sensor samples."""
         record = self._record()
         if not self.settings.measures:
-            record["reason"] = "no power sensor (--power-sensor none)"
+            record[PowerRecord.REASON] = "no power sensor (--power-sensor none)"
             return record
         sensor = self.make_sensor(self.settings.sensor)
-        record["board_state_before"] = board.state()
+        record[PowerRecord.BOARD_STATE_BEFORE] = board.state()
         try:
             sensor.start()
         except SensorError as exc:
-            record["sensor"] = sensor.describe()
+            record[PowerRecord.SENSOR] = sensor.describe()
             return self._finish(case, record, "meter: {}".format(exc.problem))
         try:
             run = run_sustained(infer, prepared, self.settings.power_seconds,
@@ -152,23 +162,28 @@ class PowerStage(object):
         finally:
             samples = sensor.stop()
         window = powerstats.in_window(samples, run.start_s, run.end_s)
-        record.update(sensor=sensor.describe(), inferences=run.inferences,
-                      active=powerstats.summarize(window, run.start_s, run.end_s),
-                      loop_seconds=run.end_s - run.start_s, latency_ms=per_inference_ms(run),
-                      board_state_after=board.state())
+        record.update({
+            PowerRecord.SENSOR: sensor.describe(),
+            PowerRecord.INFERENCES: run.inferences,
+            PowerRecord.ACTIVE: powerstats.summarize(window, run.start_s, run.end_s),
+            PowerRecord.LOOP_SECONDS: run.end_s - run.start_s,
+            PowerRecord.LATENCY_MS: per_inference_ms(run),
+            PowerRecord.BOARD_STATE_AFTER: board.state(),
+        })
         fault = "meter failed during the run: {}".format(sensor.fault) if sensor.fault else None
         return self._finish(case, record, self.idle_reason or fault
-                            or _too_few("active run", record["active"]))
+                            or _too_few("active run", record[PowerRecord.ACTIVE]))
 
     def run_record(self):
         """What the run's top-level record keeps: settings, the sensor, the idle baseline with
         its samples, and every partial benchmark."""
         idle_board = self.idle_board or (None, None)
-        return {"power_sensor": self.settings.sensor,
-                "power_seconds": self.settings.power_seconds,
-                "idle_seconds": self.settings.idle_seconds,
-                "power": {"sensor": self.sensor_info, "idle": self.idle,
-                          "idle_reason": self.idle_reason,
-                          "idle_board_state_before": idle_board[0],
-                          "idle_board_state_after": idle_board[1]},
-                "partial": list(self.partial)}
+        return {RunInfo.POWER_SENSOR: self.settings.sensor,
+                RunInfo.POWER_SECONDS: self.settings.power_seconds,
+                RunInfo.IDLE_SECONDS: self.settings.idle_seconds,
+                RunInfo.POWER: {PowerRecord.SENSOR: self.sensor_info,
+                                PowerRecord.IDLE: self.idle,
+                                PowerRecord.IDLE_REASON: self.idle_reason,
+                                PowerRecord.IDLE_BOARD_STATE_BEFORE: idle_board[0],
+                                PowerRecord.IDLE_BOARD_STATE_AFTER: idle_board[1]},
+                RunInfo.PARTIAL: list(self.partial)}

@@ -16,6 +16,7 @@ reason), and the merge tool and the report show the flags next to its rank. Flag
 - `throttled`: the firmware reported throttling or a frequency cap during the run.
 """
 
+from fer_edge_harness.results_schema import Flag
 from fer_edge_harness.timing import median
 
 MAX_RELATIVE_IQR = 0.10
@@ -91,7 +92,7 @@ def throttle_events(before, after):
 
 
 def _flag(name, reason):
-    return {"flag": name, "reason": reason}
+    return {Flag.FLAG: name, Flag.REASON: reason}
 
 
 def assess(median_s, iqr_s, data, warm_settled, before, after, mean_s=None):

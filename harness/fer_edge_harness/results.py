@@ -3,6 +3,8 @@ assembled in exactly one function here, from the field lists of results_schema.
 """
 
 from fer_edge_harness import boardstate, quality, results_schema
+from fer_edge_harness.manifest_schema import ChosenArtifact
+from fer_edge_harness.results_schema import Event, Extra, PowerRecord, RunInfo
 from fer_edge_harness.settings import timing_record
 
 def energy_mj(dynamic_power_w, latency_ms):
@@ -21,15 +23,21 @@ def power_fields(power):
     fields = dict((name, None) for name in results_schema.POWER_EXTRA_INFO)
     if not power:
         return fields
-    idle = (power.get("idle") or {}).get("mean_w")
-    active = (power.get("active") or {}).get("mean_w")
+    idle = (power.get(PowerRecord.IDLE) or {}).get("mean_w")
+    active = (power.get(PowerRecord.ACTIVE) or {}).get("mean_w")
     dynamic = None
-    if power.get("status") == results_schema.POWER_MEASURED and None not in (idle, active):
+    if (power.get(PowerRecord.STATUS) == results_schema.POWER_MEASURED
+            and None not in (idle, active)):
         dynamic = active - idle
-    fields.update(power_sensor=(power.get("sensor") or {}).get("spec"), idle_power_w=idle,
-                  active_power_w=active, dynamic_power_w=dynamic,
-                  power_seconds=power.get("loop_seconds"),
-                  energy_mj=energy_mj(dynamic, power.get("latency_ms")), power=power)
+    fields.update({
+        Extra.POWER_SENSOR: (power.get(PowerRecord.SENSOR) or {}).get("spec"),
+        Extra.IDLE_POWER_W: idle,
+        Extra.ACTIVE_POWER_W: active,
+        Extra.DYNAMIC_POWER_W: dynamic,
+        Extra.POWER_SECONDS: power.get(PowerRecord.LOOP_SECONDS),
+        Extra.ENERGY_MJ: energy_mj(dynamic, power.get(PowerRecord.LATENCY_MS)),
+        Extra.POWER: power,
+    })
     return fields
 
 
@@ -45,25 +53,25 @@ def build_extra_info(settings, case, backend, latency, accuracy, n_test, hardwar
     """
     artifact = backend.loaded_artifact() or artifact  # the file that ran, after any fallback
     info = {
-        "model_id": case.model_id,
-        "backend": case.backend,
-        "precision": backend.precision,
-        "threads": backend.threads,
-        "device_label": settings.device_label,
-        "hardware": hardware,
-        "stage": settings.stage,
-        "accuracy": accuracy,
-        "n_test": n_test,
-        "latency_statistic": results_schema.LATENCY_STATISTIC,
-        "bundle_sha256": bundle_sha256,
-        "runtime_versions": runtime_versions,
-        "board_state_before": board_before,
-        "board_state_after": board_after,
-        "artifact_format": artifact["format"],
-        "artifact_sha256": artifact["sha256"],
-        "timing_settings": timing_record(settings),
-        "backend_details": backend.details(),
-        "throttling_during": boardstate.throttling_between(board_before, board_after),
+        Extra.MODEL_ID: case.model_id,
+        Extra.BACKEND: case.backend,
+        Extra.PRECISION: backend.precision,
+        Extra.THREADS: backend.threads,
+        Extra.DEVICE_LABEL: settings.device_label,
+        Extra.HARDWARE: hardware,
+        Extra.STAGE: settings.stage,
+        Extra.ACCURACY: accuracy,
+        Extra.N_TEST: n_test,
+        Extra.LATENCY_STATISTIC: results_schema.LATENCY_STATISTIC,
+        Extra.BUNDLE_SHA256: bundle_sha256,
+        Extra.RUNTIME_VERSIONS: runtime_versions,
+        Extra.BOARD_STATE_BEFORE: board_before,
+        Extra.BOARD_STATE_AFTER: board_after,
+        Extra.ARTIFACT_FORMAT: artifact[ChosenArtifact.FORMAT],
+        Extra.ARTIFACT_SHA256: artifact[ChosenArtifact.SHA256],
+        Extra.TIMING_SETTINGS: timing_record(settings),
+        Extra.BACKEND_DETAILS: backend.details(),
+        Extra.THROTTLING_DURING: boardstate.throttling_between(board_before, board_after),
     }
     info.update(latency)
     info.update(power_fields(power))
@@ -82,22 +90,22 @@ def run_info(settings, bundle_sha256, failures, skipped, complete, power=None, i
     power also the sensor, the durations, the idle baseline with its samples and the partial
     benchmarks (`power`: PowerStage.run_record())."""
     info = {
-        "schema_version": results_schema.RESULTS_SCHEMA_VERSION,
-        "bundle_sha256": bundle_sha256,
-        "device_label": settings.device_label,
-        "stage": settings.stage,
-        "backends": list(settings.backends),
-        "threads": settings.threads,
-        "rounds": settings.rounds,
-        "warmup_rounds": settings.warmup_rounds,
-        "min_time_s": settings.min_time_s,
-        "max_warmup_s": settings.max_warmup_s,
-        "latency_statistic": results_schema.LATENCY_STATISTIC,
-        "flag_limits": quality.limits(),
-        "failures": list(failures),
-        "skipped": list(skipped),
-        "complete": bool(complete),
-        "interrupted": interrupted,
+        RunInfo.SCHEMA_VERSION: results_schema.RESULTS_SCHEMA_VERSION,
+        RunInfo.BUNDLE_SHA256: bundle_sha256,
+        RunInfo.DEVICE_LABEL: settings.device_label,
+        RunInfo.STAGE: settings.stage,
+        RunInfo.BACKENDS: list(settings.backends),
+        RunInfo.THREADS: settings.threads,
+        RunInfo.ROUNDS: settings.rounds,
+        RunInfo.WARMUP_ROUNDS: settings.warmup_rounds,
+        RunInfo.MIN_TIME_S: settings.min_time_s,
+        RunInfo.MAX_WARMUP_S: settings.max_warmup_s,
+        RunInfo.LATENCY_STATISTIC: results_schema.LATENCY_STATISTIC,
+        RunInfo.FLAG_LIMITS: quality.limits(),
+        RunInfo.FAILURES: list(failures),
+        RunInfo.SKIPPED: list(skipped),
+        RunInfo.COMPLETE: bool(complete),
+        RunInfo.INTERRUPTED: interrupted,
     }
     if power is not None:
         info.update(power)
@@ -108,8 +116,9 @@ def nothing_measured(skipped):
     """Why a run measured nothing, from its skips: each backend's first reason."""
     reasons = []
     for entry in skipped:
-        text = "{}: {}".format(entry.get("backend"), entry.get("reason"))
-        if not any(r.startswith("{}: ".format(entry.get("backend"))) for r in reasons):
+        backend = entry.get(Event.BACKEND)
+        text = "{}: {}".format(backend, entry.get(Event.REASON))
+        if not any(r.startswith("{}: ".format(backend)) for r in reasons):
             reasons.append(text)
     if not reasons:
         return "no case ran"

@@ -15,7 +15,16 @@ from fer_edge_harness.backends import BackendUnavailable, backend_class, create_
 from fer_edge_harness.backends.base import LoadOptions, module_version
 from fer_edge_harness.boardstate import Board
 from fer_edge_harness.jsonout import JsonWriter, take_over_json_path
-from fer_edge_harness.results_schema import RUN_INFO_KEY
+from fer_edge_harness.manifest_schema import (
+    Artifact,
+    ChosenArtifact,
+    Input,
+    Manifest,
+    Model,
+    TestSet,
+    chosen_artifact,
+)
+from fer_edge_harness.results_schema import RUN_INFO_KEY, Event
 from fer_edge_harness.settings import SettingsError
 from fer_edge_harness.testset import load_test_set
 
@@ -44,7 +53,7 @@ class HarnessSession(object):
         self.settings = settings
         # Verified before anything is timed: a BundleError stops the run (plugin.py).
         self.manifest = bundle.verify_bundle(settings.bundle_dir)
-        self.bundle_sha256 = self.manifest["bundle_sha256"]
+        self.bundle_sha256 = self.manifest[Manifest.BUNDLE_SHA256]
         self.board = board or Board()
         self.hardware = self.board.hardware()
         self.failures = []
@@ -58,7 +67,7 @@ class HarnessSession(object):
         self._check_models()
 
     def _check_models(self):
-        known = [m["id"] for m in self.manifest["models"]]
+        known = [m[Model.ID] for m in self.manifest[Manifest.MODELS]]
         unknown = [m for m in (self.settings.models or []) if m not in known]
         if unknown:
             raise SettingsError("--models", "not in the bundle: {} (it has {})".format(
@@ -67,23 +76,25 @@ class HarnessSession(object):
     def cases(self):
         """One case per (model, backend), backend by backend so a runtime stays warm."""
         wanted = self.settings.models
-        models = [m["id"] for m in self.manifest["models"] if not wanted or m["id"] in wanted]
+        models = [m[Model.ID] for m in self.manifest[Manifest.MODELS]
+                  if not wanted or m[Model.ID] in wanted]
         return [Case(m, b) for b in self.settings.backends for m in models]
 
     def model(self, model_id):
-        return [m for m in self.manifest["models"] if m["id"] == model_id][0]
+        return [m for m in self.manifest[Manifest.MODELS] if m[Model.ID] == model_id][0]
 
     def test_set(self):
         """(images uint8 (N, H, W), labels int64 (N,)) of the bundle, loaded once."""
         if self._test_set is None:
-            path = os.path.join(self.settings.bundle_dir, self.manifest["test_set"]["path"])
+            path = os.path.join(self.settings.bundle_dir,
+                                self.manifest[Manifest.TEST_SET][TestSet.PATH])
             self._test_set = load_test_set(path)  # checked by verify_bundle already
         return self._test_set
 
     def record_skip(self, backend, reason, model_id=None):
-        entry = {"backend": backend, "reason": reason}
+        entry = {Event.BACKEND: backend, Event.REASON: reason}
         if model_id is not None:
-            entry["model_id"] = model_id
+            entry[Event.MODEL_ID] = model_id
         if entry not in self.skipped:
             self.skipped.append(entry)
 
@@ -96,26 +107,25 @@ class HarnessSession(object):
             pytest.skip("{}: {}".format(case.backend, exc))
 
     def artifact(self, case):
-        """{format, path, sha256, record, alternatives} of the first usable artifact the
-        backend can run (alternatives: the others it could fall back to), or a recorded skip
-        saying what the bundle holds instead."""
+        """The ChosenArtifact record of the first usable artifact the backend can run (with
+        the others it could fall back to), or a recorded skip saying what the bundle holds
+        instead."""
         model = self.model(case.model_id)
         formats = backend_class(case.backend).artifact_formats
         usable = []
         for fmt in formats:
             path = bundle.artifact_path(self.settings.bundle_dir, model, fmt)
             if path:
-                record = model["artifacts"][fmt]
-                usable.append({"format": fmt, "path": path, "sha256": record["sha256"],
-                               "record": record})
+                record = model[Model.ARTIFACTS][fmt]
+                usable.append(chosen_artifact(fmt, path, record[Artifact.SHA256], record))
         if usable:
-            return dict(usable[0], alternatives=usable[1:])
+            return dict(usable[0], **{ChosenArtifact.ALTERNATIVES: usable[1:]})
         states = []
         for fmt in formats:
-            record = model.get("artifacts", {}).get(fmt) or {}
-            state = record.get("status", "absent")
-            states.append("{} {}{}".format(fmt, state, ": " + record["reason"]
-                                           if record.get("reason") else ""))
+            record = model.get(Model.ARTIFACTS, {}).get(fmt) or {}
+            state = record.get(Artifact.STATUS, "absent")
+            states.append("{} {}{}".format(fmt, state, ": " + record[Artifact.REASON]
+                                           if record.get(Artifact.REASON) else ""))
         reason = "no usable artifact ({})".format("; ".join(states))
         self.record_skip(case.backend, reason, model_id=case.model_id)
         pytest.skip("{}: {}".format(case_id(case), reason))
@@ -125,10 +135,12 @@ class HarnessSession(object):
         return LoadOptions(
             threads=settings.threads,
             input_scaling=bundle.input_scaling(self.manifest, settings.bundle_dir),
-            input_shape=self.manifest["input"]["shape"], artifact_format=artifact["format"],
-            artifact_sha256=artifact["sha256"], model_id=case.model_id,
+            input_shape=self.manifest[Manifest.INPUT][Input.SHAPE],
+            artifact_format=artifact[ChosenArtifact.FORMAT],
+            artifact_sha256=artifact[ChosenArtifact.SHA256], model_id=case.model_id,
             openvino_device=settings.openvino_device, cache_dir=settings.cache_dir,
-            artifact_info=artifact.get("record"), alternatives=artifact.get("alternatives"),
+            artifact_info=artifact.get(ChosenArtifact.RECORD),
+            alternatives=artifact.get(ChosenArtifact.ALTERNATIVES),
             hardware=self.hardware)
 
     def runtime_versions(self, backend):
@@ -175,8 +187,8 @@ class HarnessSession(object):
             reason = "{}: {}".format(report.when, _lines(call.excinfo.exconly())[0])
         else:
             reason = "{}: {}".format(report.when, _lines(report.longreprtext)[-1])
-        self.failures.append({"model_id": case.model_id, "backend": case.backend,
-                              "reason": reason})
+        self.failures.append({Event.MODEL_ID: case.model_id, Event.BACKEND: case.backend,
+                              Event.REASON: reason})
 
     def pytest_runtest_logfinish(self, nodeid, location):
         self.save(complete=False)
@@ -223,17 +235,21 @@ class HarnessSession(object):
     def pytest_terminal_summary(self, terminalreporter):
         write = terminalreporter.write_line
         for entry in self.failures:
-            write("fer-edge FAILED {model_id} on {backend}: {reason}".format(**entry))
+            write("fer-edge FAILED {} on {}: {}".format(*_event_fields(entry)))
         for entry in self.skipped:
-            write("fer-edge skipped {} on {}: {}".format(
-                entry.get("model_id", "all models"), entry["backend"], entry["reason"]))
+            write("fer-edge skipped {} on {}: {}".format(*_event_fields(entry, "all models")))
         for entry in self.power.partial if self.power is not None else ():
-            write("fer-edge power PARTIAL for {model_id} on {backend}: {reason}".format(**entry))
+            write("fer-edge power PARTIAL for {} on {}: {}".format(*_event_fields(entry)))
         if self.writer is not None:
             write("fer-edge: {} benchmark(s) written to {}".format(len(self.finished),
                                                                   self.writer.path))
         if not self.finished and not self.failures:
             write("fer-edge: nothing was measured: " + results.nothing_measured(self.skipped))
+
+
+def _event_fields(entry, no_model=None):
+    """(model_id, backend, reason) of a failure, skip or partial entry."""
+    return (entry.get(Event.MODEL_ID, no_model), entry[Event.BACKEND], entry[Event.REASON])
 
 
 def _case_of(item):

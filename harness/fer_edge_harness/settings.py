@@ -4,7 +4,7 @@ import os
 
 from fer_edge_harness.backends import parse_backends
 from fer_edge_harness.boardstate import cpu_count
-from fer_edge_harness.results_schema import STAGES
+from fer_edge_harness.results_schema import STAGES, TimingSettings
 
 DEFAULT_ROUNDS = 40  # at least the paper's 40 timed runs per model (section 4.2)
 # ... and at least this long: a second holds thousands of rounds of a sub-ms model, so the median
@@ -103,8 +103,10 @@ def _seconds(option, value):
 
 def timing_record(settings):
     """The timing settings as every result records them."""
-    return {"min_rounds": settings.rounds, "min_time_s": settings.min_time_s,
-            "min_warmup_rounds": settings.warmup_rounds, "max_warmup_s": settings.max_warmup_s}
+    return {TimingSettings.MIN_ROUNDS: settings.rounds,
+            TimingSettings.MIN_TIME_S: settings.min_time_s,
+            TimingSettings.MIN_WARMUP_ROUNDS: settings.warmup_rounds,
+            TimingSettings.MAX_WARMUP_S: settings.max_warmup_s}
 
 
 def settings_from_options(get):

@@ -13,10 +13,20 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
-from fer_edge_harness.bundle import BundleError, manifest_hash, read_manifest
+from fer_edge_harness.bundle import (
+    HASH_MISMATCH,
+    MANIFEST_NAME,
+    BundleError,
+    manifest_hash,
+    read_manifest,
+)
+from fer_edge_harness.manifest_schema import Manifest, Model
+from fer_edge_harness.results_schema import Extra
 
-# What a row takes from the manifest's model entry.
-MODEL_FIELDS = ("config", "params", "flops", "val_accuracy")
+# What a row takes from the manifest's model entry (ranking columns of the same names).
+MODEL_FIELDS = (Model.CONFIG, Model.PARAMS, Model.FLOPS, Model.VAL_ACCURACY)
+# A given bundle's record in merge.json: its folder and its manifest's hash.
+BUNDLE_PATH = "path"
 
 
 class BundleIndex:
@@ -32,17 +42,16 @@ class BundleIndex:
     def _add(self, bundle_dir: Path) -> None:
         """Read one manifest; its own hash must hold (metadata only, artifacts not re-hashed)."""
         manifest = read_manifest(bundle_dir)
-        digest = manifest.get("bundle_sha256")
+        digest = manifest.get(Manifest.BUNDLE_SHA256)
         if digest != manifest_hash(manifest):
-            raise BundleError(bundle_dir / "manifest.json",
-                              "bundle_sha256 does not match the manifest's contents")
-        self.bundles.append({"path": str(bundle_dir), "bundle_sha256": digest})
-        for model in manifest.get("models", []):
-            self._by_hash[(digest, model.get("id"))] = model
-            self._by_id.setdefault(model.get("id"), model)
+            raise BundleError(bundle_dir / MANIFEST_NAME, HASH_MISMATCH)
+        self.bundles.append({BUNDLE_PATH: str(bundle_dir), Manifest.BUNDLE_SHA256: digest})
+        for model in manifest.get(Manifest.MODELS, []):
+            self._by_hash[(digest, model.get(Model.ID))] = model
+            self._by_id.setdefault(model.get(Model.ID), model)
 
     def known_hashes(self) -> set[str]:
-        return {b["bundle_sha256"] for b in self.bundles}
+        return {b[Manifest.BUNDLE_SHA256] for b in self.bundles}
 
     def lookup(self, bundle_sha256: str, model_id: str) -> dict[str, Any] | None:
         """The model's manifest entry: exact bundle first, then by id in any bundle."""
@@ -56,13 +65,14 @@ def attach_configs(rows: list[dict[str, Any]], index: BundleIndex,
     unmatched: set[str] = set()
     missing: list[str] = []
     for row in rows:
-        model = index.lookup(row["bundle_sha256"], row["model_id"]) if index.bundles else None
+        digest, model_id = row[Extra.BUNDLE_SHA256], row[Extra.MODEL_ID]
+        model = index.lookup(digest, model_id) if index.bundles else None
         for key in MODEL_FIELDS:
             row[key] = model.get(key) if model else None
-        if index.bundles and row["bundle_sha256"] not in index.known_hashes():
-            unmatched.add(str(row["bundle_sha256"]))
+        if index.bundles and digest not in index.known_hashes():
+            unmatched.add(str(digest))
         if index.bundles and model is None:
-            missing.append(f"{row['model_id']} ({row['device_label']})")
+            missing.append(f"{model_id} ({row[Extra.DEVICE_LABEL]})")
     for digest in sorted(unmatched):
         warn(f"warning: results measured on bundle {digest[:12]} match none of the --bundle "
              "manifests; configurations taken by model id")

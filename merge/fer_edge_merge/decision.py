@@ -1,9 +1,10 @@
 """The method's answer per board, decided in one place: `fer-edge merge`, the demo's summary and
 the report's "final choice" table all call `board_decisions`, so they cannot disagree.
 
-A board is decided among its searched models (imported baselines are compared in Table 4, never
-chosen): by accuracy/PDP when power was measured there (stage 3), else by accuracy/latency
-(stage 2). Ties keep every tied row, best first by model id, so nothing is hidden.
+A board is decided among its searched models (baselines, trained or imported, are compared in
+Table 4, never chosen): by accuracy/PDP when power was measured there (stage 3), else by
+accuracy/latency (stage 2). Ties keep every tied row, best first by model id, so nothing is
+hidden.
 """
 
 from __future__ import annotations
@@ -12,31 +13,42 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from fer_edge_harness.manifest_schema import Baseline, Model, ModelConfig
+from fer_edge_harness.results_schema import Extra
 from fer_edge_merge.fitness import FITNESS_TITLES
 
 Row = dict[str, Any]
 
 
 def is_baseline(row: Row) -> bool:
-    """An imported model: config "external" or an object with an "external" entry."""
-    config = row.get("config")
+    """A model to compare with, never to choose: a published architecture trained by
+    `fer-edge baselines` (config {"baseline": {"name", ...}}), or an imported model (config
+    "external", or an object with an "external" entry)."""
+    config = row.get(Model.CONFIG)
     if isinstance(config, str):
-        return config == "external"
-    return isinstance(config, dict) and bool(config.get("external"))
+        return config == ModelConfig.EXTERNAL
+    return isinstance(config, dict) and bool(config.get(ModelConfig.EXTERNAL)
+                                             or config.get(ModelConfig.BASELINE))
+
+
+def baseline_label(config: Any) -> str:
+    """How tables name a baseline's configuration: its name, or "external"."""
+    entry = config.get(ModelConfig.BASELINE) if isinstance(config, dict) else None
+    return str(entry.get(Baseline.NAME)) if isinstance(entry, dict) else ModelConfig.EXTERNAL
 
 
 def boards(rows: Sequence[Row]) -> list[str]:
     """Device labels in the order they first appear."""
-    return list(dict.fromkeys(r["device_label"] for r in rows))
+    return list(dict.fromkeys(r[Extra.DEVICE_LABEL] for r in rows))
 
 
 def board_rows(rows: Sequence[Row], label: str, baselines: bool = False) -> list[Row]:
     """One board's rows: searched models only, or baselines only."""
-    return [r for r in rows if r["device_label"] == label and is_baseline(r) == baselines]
+    return [r for r in rows if r[Extra.DEVICE_LABEL] == label and is_baseline(r) == baselines]
 
 
 def has_power(rows: Sequence[Row]) -> bool:
-    return any(r.get("dynamic_power_w") is not None for r in rows)
+    return any(r.get(Extra.DYNAMIC_POWER_W) is not None for r in rows)
 
 
 def decision_fitness(rows: Sequence[Row]) -> str:
@@ -52,7 +64,7 @@ def best_rows(rows: Sequence[Row], fitness: str) -> list[Row]:
         return []
     top = max(r[f"fit_{fitness}"] for r in measured)
     return sorted((r for r in measured if r[f"fit_{fitness}"] == top),
-                  key=lambda r: (str(r["model_id"]), str(r.get("backend"))))
+                  key=lambda r: (str(r[Extra.MODEL_ID]), str(r.get(Extra.BACKEND))))
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,7 @@
 """The paper's Figures 4-7 and per-board Pareto fronts as PNG files (matplotlib, no display).
 
 Each function draws one figure from ranking rows and returns its file name, title and caption.
-Baselines (config `external`) are left to Table 4, as in the paper. Where no power was measured,
+Baselines (decision.is_baseline) are left to Table 4, as in the paper. Where no power was measured,
 the power figure says so instead of drawing watts.
 """
 
@@ -16,6 +16,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 from fer_edge_core.files import write_atomic
+from fer_edge_harness.results_schema import Extra
 from fer_edge_merge.decision import board_rows, boards, has_power
 from fer_edge_merge.pareto import pareto_front
 from fer_edge_merge.tables import NO_POWER_NOTE, stand_in_note
@@ -61,7 +62,7 @@ def _box_strip(rows: Sequence[Row], key: str, ylabel: str, title: str, path: Pat
 
 def figure4_accuracy(rows: Sequence[Row], out_dir: Path) -> FigureFile:
     name = "figure4_accuracy.png"
-    _box_strip(rows, "accuracy", "accuracy (%)", "Accuracy of every model per board",
+    _box_strip(rows, Extra.ACCURACY, "accuracy (%)", "Accuracy of every model per board",
                out_dir / name)
     return FigureFile(name, "Figure 4: accuracy of all models on each board",
                       "One dot per model; the box spans the middle half.")
@@ -83,9 +84,9 @@ def figure5_accuracy_vs_latency(rows: Sequence[Row], out_dir: Path) -> FigureFil
     for label in boards(rows):
         mine = board_rows(rows, label)
         if mine:
-            ax.scatter([r["latency_ms"] for r in mine], [r["accuracy"] for r in mine],
+            ax.scatter([r[Extra.LATENCY_MS] for r in mine], [r[Extra.ACCURACY] for r in mine],
                        s=16, alpha=0.7, label=label)
-    latencies = [r["latency_ms"] for r in rows]
+    latencies = [r[Extra.LATENCY_MS] for r in rows]
     if latencies and max(latencies) / min(latencies) > 10:
         ax.set_xscale("log")
     ax.set_xlabel("latency (ms)")
@@ -100,7 +101,7 @@ def figure5_accuracy_vs_latency(rows: Sequence[Row], out_dir: Path) -> FigureFil
 
 def _top_by_latency(rows: Sequence[Row], label: str) -> list[Row]:
     mine = [r for r in board_rows(rows, label) if r.get("rank_latency") is not None]
-    return sorted(mine, key=lambda r: (r["rank_latency"], r["model_id"]))[:TOP_POWER]
+    return sorted(mine, key=lambda r: (r["rank_latency"], r[Extra.MODEL_ID]))[:TOP_POWER]
 
 
 def _no_power_figure(path: Path) -> None:
@@ -124,7 +125,7 @@ def figure7_power(rows: Sequence[Row], out_dir: Path) -> FigureFile:
     width = 0.8 / max(len(top) for top in tops.values())
     for position, label in enumerate(labels):
         top = tops[label]
-        watts = [r["dynamic_power_w"] for r in top]
+        watts = [r[Extra.DYNAMIC_POWER_W] for r in top]
         if all(w is None for w in watts):
             ax.text(position, 0, "no power\nsensor", ha="center", va="bottom", fontsize=8)
             continue
@@ -150,13 +151,13 @@ def _pareto_axes(ax: Any, mine: list[Row], cost_key: str, xlabel: str) -> None:
     """All models in grey, the non-dominated ones joined in colour."""
     points = [r for r in mine if r.get(cost_key) is not None]
     costs = [r[cost_key] for r in points]
-    scores = [r["accuracy"] for r in points]
+    scores = [r[Extra.ACCURACY] for r in points]
     front = pareto_front(costs, scores)
     ax.scatter(costs, scores, s=14, color="0.6", label="models")
     ax.step([costs[i] for i in front], [scores[i] for i in front], where="post",
             color="C3", marker="o", label="Pareto front")
     for i in front if len(front) <= 12 else [front[0], front[-1]]:  # names stay legible
-        ax.annotate(points[i]["model_id"], (costs[i], scores[i]), fontsize=7,
+        ax.annotate(points[i][Extra.MODEL_ID], (costs[i], scores[i]), fontsize=7,
                     xytext=(3, 3), textcoords="offset points")
     ax.set_xlabel(xlabel)
     ax.set_ylabel("accuracy (%)")
@@ -167,12 +168,12 @@ def _pareto_axes(ax: Any, mine: list[Row], cost_key: str, xlabel: str) -> None:
 def pareto_figure(rows: Sequence[Row], label: str, filename: str, out_dir: Path) -> FigureFile:
     """One board: accuracy vs latency, and accuracy vs energy per inference where measured."""
     mine = board_rows(rows, label)
-    with_energy = [r for r in mine if r.get("energy_mj") is not None]
+    with_energy = [r for r in mine if r.get(Extra.ENERGY_MJ) is not None]
     fig = Figure(figsize=(11 if with_energy else 6, 4.2))
     axes = fig.subplots(1, 2 if with_energy else 1, squeeze=False)[0]
-    _pareto_axes(axes[0], mine, "latency_ms", "latency (ms)")
+    _pareto_axes(axes[0], mine, Extra.LATENCY_MS, "latency (ms)")
     if with_energy:
-        _pareto_axes(axes[1], with_energy, "energy_mj", "dynamic energy per inference (mJ)")
+        _pareto_axes(axes[1], with_energy, Extra.ENERGY_MJ, "dynamic energy per inference (mJ)")
     fig.suptitle(f"Pareto fronts on {label}")
     _save(fig, out_dir / filename)
     caption = "Non-dominated models: none is both faster and more accurate."

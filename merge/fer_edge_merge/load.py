@@ -25,6 +25,10 @@ from fer_edge_harness.results_schema import (
     RESULTS_SCHEMA_VERSION,
     RUN_INFO_KEY,
     TIMING_EXTRA_INFO,
+    Event,
+    Extra,
+    Flag,
+    RunInfo,
 )
 from fer_edge_merge.schemas import ResultsDocument
 
@@ -48,7 +52,8 @@ class Measurement:
     @property
     def key(self) -> MeasurementKey:
         """What makes two measurements the same: (device_label, model_id, backend)."""
-        return (self.extra["device_label"], self.extra["model_id"], self.extra["backend"])
+        return (self.extra[Extra.DEVICE_LABEL], self.extra[Extra.MODEL_ID],
+                self.extra[Extra.BACKEND])
 
 
 @dataclass
@@ -65,7 +70,7 @@ class ResultsFile:
     def partial_run(self) -> bool:
         """The harness said this run did not finish (killed or interrupted): what it holds
         was measured, but models it was to measure may be missing."""
-        return self.run_info.get("complete") is False
+        return self.run_info.get(RunInfo.COMPLETE) is False
 
 
 @dataclass
@@ -99,11 +104,11 @@ def upgrade_run_info(path: Path, data: dict[str, Any]) -> dict[str, Any]:
     run_info = data.get(RUN_INFO_KEY) or {}
     if not isinstance(run_info, dict):
         raise UserInputError(path, f"field {RUN_INFO_KEY!r} must be an object")
-    version = run_info.get("schema_version", 1)
+    version = run_info.get(RunInfo.SCHEMA_VERSION, 1)
     if version not in (1, RESULTS_SCHEMA_VERSION):
         raise UserInputError(path, f"{RUN_INFO_KEY}.schema_version {version!r} is not supported "
                              f"(this fer-edge reads 1 and {RESULTS_SCHEMA_VERSION})")
-    return dict(run_info, schema_version=RESULTS_SCHEMA_VERSION, read_as_version=version)
+    return {**run_info, RunInfo.SCHEMA_VERSION: RESULTS_SCHEMA_VERSION, "read_as_version": version}
 
 
 def _is_number(value: Any) -> bool:
@@ -117,20 +122,22 @@ def upgrade_extra(extra: dict[str, Any], stats: dict[str, Any]) -> dict[str, Any
     upgraded = dict(extra)
     median_s, mean_s, iqr_s = stats.get("median"), stats.get("mean"), stats.get("iqr")
     if not all(_is_number(v) and v > 0 for v in (median_s, mean_s)) or not _is_number(iqr_s):
-        upgraded.update(dict.fromkeys(TIMING_EXTRA_INFO), latency_statistic="mean", flags=[])
+        upgraded.update({**dict.fromkeys(TIMING_EXTRA_INFO), Extra.LATENCY_STATISTIC: "mean",
+                         Extra.FLAGS: []})
         return upgraded
     stddev = stats.get("stddev")
     data = stats.get("data") if isinstance(stats.get("data"), list) else []
     upgraded.update({
-        "latency_ms": median_s * 1000.0, "latency_statistic": LATENCY_STATISTIC,
-        "latency_mean_ms": mean_s * 1000.0, "latency_iqr_ms": iqr_s * 1000.0,
-        "latency_cv": stddev / mean_s if _is_number(stddev) else None,
-        "rounds": stats.get("rounds"), "timed_s": stats.get("total"),
-        "warmup_s": None, "warmup_settled": None,
-        "flags": quality.assess(median_s, iqr_s, data, None, extra.get("board_state_before"),
-                                extra.get("board_state_after"), mean_s=mean_s),
+        Extra.LATENCY_MS: median_s * 1000.0, Extra.LATENCY_STATISTIC: LATENCY_STATISTIC,
+        Extra.LATENCY_MEAN_MS: mean_s * 1000.0, Extra.LATENCY_IQR_MS: iqr_s * 1000.0,
+        Extra.LATENCY_CV: stddev / mean_s if _is_number(stddev) else None,
+        Extra.ROUNDS: stats.get("rounds"), Extra.TIMED_S: stats.get("total"),
+        Extra.WARMUP_S: None, Extra.WARMUP_SETTLED: None,
+        Extra.FLAGS: quality.assess(median_s, iqr_s, data, None,
+                                    extra.get(Extra.BOARD_STATE_BEFORE),
+                                    extra.get(Extra.BOARD_STATE_AFTER), mean_s=mean_s),
     })
-    upgraded.setdefault("warmup_rounds", None)
+    upgraded.setdefault(Extra.WARMUP_ROUNDS, None)
     return upgraded
 
 
@@ -141,8 +148,8 @@ def _check_timing(path: Path, name: str, extra: dict[str, Any]) -> dict[str, Any
         if key not in extra:
             raise UserInputError(path, f"{where}: extra_info lacks field {key!r} (schema "
                                  f"{RESULTS_SCHEMA_VERSION})")
-    flags = extra["flags"]
-    if not isinstance(flags, list) or not all(isinstance(f, dict) and "flag" in f
+    flags = extra[Extra.FLAGS]
+    if not isinstance(flags, list) or not all(isinstance(f, dict) and Flag.FLAG in f
                                               for f in flags):
         raise UserInputError(path, f"{where}: extra_info.flags must be a list of "
                              "{flag, reason} objects")
@@ -169,7 +176,7 @@ def read_results_file(path: str | Path) -> ResultsFile:
     validate(ResultsDocument, data, path)
     written = _parse_datetime(path, data["datetime"])
     run_info = upgrade_run_info(path, data)
-    partial_run = run_info.get("complete") is False
+    partial_run = run_info.get(RunInfo.COMPLETE) is False
     measurements = []
     for index, bench in enumerate(data["benchmarks"]):
         name = str(bench.get("name") or f"benchmarks[{index}]")
@@ -186,14 +193,11 @@ def read_results_file(path: str | Path) -> ResultsFile:
 def _board_events(results: ResultsFile, kind: str) -> list[dict[str, Any]]:
     """The harness's failures or skips of one file, each with its board and source file."""
     events = results.run_info.get(kind) or []
-    label = results.run_info.get("device_label")
-    out = []
-    for event in events:
-        row = {"device_label": event.get("device_label", label), "model_id": event.get("model_id"),
-               "backend": event.get("backend"), "reason": event.get("reason"),
-               "source": str(results.path)}
-        out.append(row)
-    return out
+    label = results.run_info.get(RunInfo.DEVICE_LABEL)
+    return [{Event.DEVICE_LABEL: event.get(Event.DEVICE_LABEL, label),
+             Event.MODEL_ID: event.get(Event.MODEL_ID), Event.BACKEND: event.get(Event.BACKEND),
+             Event.REASON: event.get(Event.REASON), "source": str(results.path)}
+            for event in events]
 
 
 def _duplicate_warning(earlier: Measurement, later: Measurement) -> str:
@@ -234,8 +238,8 @@ def load_results(paths: list[str | Path]) -> LoadedResults:
     return LoadedResults(
         files=ordered,
         measurements=list(kept.values()),
-        failures=[e for f in ordered for e in _board_events(f, "failures")],
-        skipped=[e for f in ordered for e in _board_events(f, "skipped")],
+        failures=[e for f in ordered for e in _board_events(f, RunInfo.FAILURES)],
+        skipped=[e for f in ordered for e in _board_events(f, RunInfo.SKIPPED)],
         warnings=warnings,
-        partial=[e for f in ordered for e in _board_events(f, "partial")],
+        partial=[e for f in ordered for e in _board_events(f, RunInfo.PARTIAL)],
     )

@@ -20,6 +20,8 @@ from fer_edge_core.errors import UserInputError
 from fer_edge_core.files import ensure_dir, write_atomic, write_json
 from fer_edge_core.jsonfile import read_json_file, validate
 from fer_edge_core.paths import refuse_overlap
+from fer_edge_harness.manifest_schema import Model
+from fer_edge_harness.results_schema import Extra, Flag, PowerRecord, RunInfo
 from fer_edge_merge import fitness
 from fer_edge_merge.configs import BundleIndex, attach_configs
 from fer_edge_merge.load import LoadedResults, Measurement, load_results
@@ -32,17 +34,27 @@ RANKING_JSON, RANKING_CSV, RANKING_MD = "ranking.json", "ranking.csv", "ranking.
 FAILURES_JSON, MERGE_JSON = "failures.json", "merge.json"
 OUTPUT_NAMES = (RANKING_JSON, RANKING_CSV, RANKING_MD, FAILURES_JSON, MERGE_JSON)
 
-# Column order of ranking.json rows and ranking.csv.
+# Column order of ranking.json rows and ranking.csv. A column that copies a results field has
+# its name (results_schema.Extra), one that copies a manifest model field its name
+# (manifest_schema.Model); the others are the merge's own.
 ROW_FIELDS = (
-    "device_label", "model_id", "backend", "precision", "threads", "stage",
-    "accuracy", "latency_ms", "dynamic_power_w", "energy_mj",
+    Extra.DEVICE_LABEL, Extra.MODEL_ID, Extra.BACKEND, Extra.PRECISION, Extra.THREADS,
+    Extra.STAGE, Extra.ACCURACY, Extra.LATENCY_MS, Extra.DYNAMIC_POWER_W, Extra.ENERGY_MJ,
     "fit_accuracy", "fit_latency", "fit_pdp", "rank_accuracy", "rank_latency", "rank_pdp",
-    "n_test", "latency_stddev_ms", "power_sensor", "bundle_sha256",
-    "config", "params", "flops", "val_accuracy", "source", "power_status", "power_stand_in",
+    Extra.N_TEST, "latency_stddev_ms", Extra.POWER_SENSOR, Extra.BUNDLE_SHA256,
+    Model.CONFIG, Model.PARAMS, Model.FLOPS, Model.VAL_ACCURACY, "source", "power_status",
+    "power_stand_in",
     "partial_run",
-    "latency_statistic", "latency_mean_ms", "latency_iqr_ms", "latency_cv", "rounds", "timed_s",
-    "flags",
+    Extra.LATENCY_STATISTIC, Extra.LATENCY_MEAN_MS, Extra.LATENCY_IQR_MS, Extra.LATENCY_CV,
+    Extra.ROUNDS, Extra.TIMED_S,
+    Extra.FLAGS,
 )
+# The results fields a row copies as they are (the required ones) or null where absent.
+COPIED_FIELDS = (Extra.DEVICE_LABEL, Extra.MODEL_ID, Extra.BACKEND, Extra.PRECISION,
+                 Extra.THREADS, Extra.STAGE, Extra.N_TEST, Extra.POWER_SENSOR,
+                 Extra.BUNDLE_SHA256)
+COPIED_TIMING = (Extra.LATENCY_STATISTIC, Extra.LATENCY_MEAN_MS, Extra.LATENCY_IQR_MS,
+                 Extra.LATENCY_CV, Extra.ROUNDS, Extra.TIMED_S)
 
 
 def warn_stderr(line: str) -> None:
@@ -53,57 +65,54 @@ def warn_stderr(line: str) -> None:
 def measurement_row(item: Measurement) -> dict[str, Any]:
     """One ranking row: the measured figures and their three fitness values (ranks come later)."""
     extra = item.extra
-    accuracy, latency_ms, power_w = extra["accuracy"], extra["latency_ms"], extra["dynamic_power_w"]
-    energy = extra["energy_mj"]
+    accuracy, latency_ms = extra[Extra.ACCURACY], extra[Extra.LATENCY_MS]
+    power_w, energy = extra[Extra.DYNAMIC_POWER_W], extra[Extra.ENERGY_MJ]
     if energy is None:  # a file that gives dynamic power only (hand-made, or from elsewhere)
         energy = fitness.energy_mj(power_w, latency_ms)
     stddev_s = item.stats.get("stddev")
     return {
-        "device_label": extra["device_label"], "model_id": extra["model_id"],
-        "backend": extra["backend"], "precision": extra["precision"],
-        "threads": extra["threads"], "stage": extra["stage"],
-        "accuracy": accuracy, "latency_ms": latency_ms,
-        "dynamic_power_w": power_w, "energy_mj": energy,
+        **{key: extra[key] for key in COPIED_FIELDS},
+        Extra.ACCURACY: accuracy, Extra.LATENCY_MS: latency_ms,
+        Extra.DYNAMIC_POWER_W: power_w, Extra.ENERGY_MJ: energy,
         "fit_accuracy": fitness.fit_accuracy(accuracy),
         "fit_latency": fitness.fit_latency(accuracy, latency_ms),
         "fit_pdp": fitness.fit_pdp(accuracy, energy),
-        "n_test": extra["n_test"],
         "latency_stddev_ms": stddev_s * 1000.0 if isinstance(stddev_s, int | float) else None,
-        "power_sensor": extra["power_sensor"], "bundle_sha256": extra["bundle_sha256"],
-        "source": str(item.source), **_power_origin(extra.get("power")),
+        "source": str(item.source), **_power_origin(extra.get(Extra.POWER)),
         "partial_run": item.partial_run,
-        **{key: extra.get(key) for key in ("latency_statistic", "latency_mean_ms",
-                                           "latency_iqr_ms", "latency_cv", "rounds", "timed_s")},
-        "flags": list(extra.get("flags") or []),
+        **{key: extra.get(key) for key in COPIED_TIMING},
+        Extra.FLAGS: list(extra.get(Extra.FLAGS) or []),
     }
 
 
 def flag_names(row: dict[str, Any]) -> str:
     """`wide-dispersion, drift` (empty when the row has no flag)."""
-    return ", ".join(str(f.get("flag")) for f in row.get("flags") or [])
+    return ", ".join(str(f.get(Flag.FLAG)) for f in row.get(Extra.FLAGS) or [])
 
 
 def flag_warnings(rows: list[dict[str, Any]]) -> list[str]:
     """One line per flagged row: ranked all the same, but not silently."""
-    return [f"warning: {r['model_id']}/{r['backend']} on {r['device_label']} is ranked "
-            f"{r['rank_latency']} by accuracy/latency but its latency is flagged: "
-            + "; ".join(f"{f.get('flag')} ({f.get('reason')})" for f in r["flags"])
-            for r in rows if r.get("flags")]
+    return [f"warning: {r[Extra.MODEL_ID]}/{r[Extra.BACKEND]} on {r[Extra.DEVICE_LABEL]} is "
+            f"ranked {r['rank_latency']} by accuracy/latency but its latency is flagged: "
+            + "; ".join(f"{f.get(Flag.FLAG)} ({f.get(Flag.REASON)})" for f in r[Extra.FLAGS])
+            for r in rows if r.get(Extra.FLAGS)]
 
 
 def _power_origin(power: Any) -> dict[str, Any]:
     """Whether power was measured, partial or not, and whether a stand-in meter gave it."""
     if not isinstance(power, dict):
         return {"power_status": None, "power_stand_in": None}
-    sensor = power.get("sensor") if isinstance(power.get("sensor"), dict) else {}
-    return {"power_status": power.get("status"), "power_stand_in": bool(sensor.get("stand_in"))}
+    sensor = power.get(PowerRecord.SENSOR)
+    sensor = sensor if isinstance(sensor, dict) else {}
+    return {"power_status": power.get(PowerRecord.STATUS),
+            "power_stand_in": bool(sensor.get("stand_in"))}
 
 
 def rank_rows(rows: list[dict[str, Any]]) -> None:
     """Set rank_accuracy, rank_latency, rank_pdp in place, within each device_label."""
     boards: dict[str, list[dict[str, Any]]] = {}
     for row in rows:
-        boards.setdefault(row["device_label"], []).append(row)
+        boards.setdefault(row[Extra.DEVICE_LABEL], []).append(row)
     for board_rows in boards.values():
         for name in fitness.FITNESSES:
             ranks = fitness.competition_ranks([r[f"fit_{name}"] for r in board_rows])
@@ -117,7 +126,8 @@ def build_ranking(loaded: LoadedResults, index: BundleIndex,
     rows = [measurement_row(m) for m in loaded.measurements]
     rank_rows(rows)
     attach_configs(rows, index, warn)
-    rows.sort(key=lambda r: (r["device_label"], r["rank_latency"], r["model_id"], r["backend"]))
+    rows.sort(key=lambda r: (r[Extra.DEVICE_LABEL], r["rank_latency"], r[Extra.MODEL_ID],
+                             r[Extra.BACKEND]))
     return [{key: row.get(key) for key in ROW_FIELDS} for row in rows]
 
 
@@ -127,15 +137,16 @@ def ranking_markdown(rows: list[dict[str, Any]]) -> str:
                               "acc/lat", "acc/PDP", "rank acc", "rank lat", "rank PDP",
                               "flags"], [])
     for r in rows:
-        table.rows.append([r["device_label"], model_label(r), r["backend"], fmt(r["accuracy"]),
-                           fmt(r["latency_ms"], 3), fmt(r["dynamic_power_w"], 3),
+        table.rows.append([r[Extra.DEVICE_LABEL], model_label(r), r[Extra.BACKEND],
+                           fmt(r[Extra.ACCURACY]), fmt(r[Extra.LATENCY_MS], 3),
+                           fmt(r[Extra.DYNAMIC_POWER_W], 3),
                            fmt(r["fit_latency"]), fmt(r["fit_pdp"]), fmt(r["rank_accuracy"]),
                            fmt(r["rank_latency"]), fmt(r["rank_pdp"]), flag_names(r)])
-    power = any(r["dynamic_power_w"] is not None for r in rows)
+    power = any(r[Extra.DYNAMIC_POWER_W] is not None for r in rows)
     note = "" if power else f"\nNo power measured on any board ({NO_POWER_NOTE}).\n"
     if any(r.get("partial_run") for r in rows):
         note += f"\n{PARTIAL_NOTE}\n"
-    flagged = sum(1 for r in rows if r.get("flags"))
+    flagged = sum(1 for r in rows if r.get(Extra.FLAGS))
     if flagged:
         note += (f"\n{flagged} of {len(rows)} latencies are flagged (column flags): their "
                  "ranks are not reliable; measure them again on a quiet board.\n")
@@ -147,11 +158,11 @@ def _sources(loaded: LoadedResults) -> list[dict[str, Any]]:
     """What merge.json records of each input file (oldest first, the order that decided)."""
     return [{
         "path": str(f.path), "datetime": f.written.isoformat(),
-        "device_labels": sorted({m.extra["device_label"] for m in f.measurements}),
-        "benchmarks": len(f.measurements), "stage": f.run_info.get("stage"),
-        "complete": f.run_info.get("complete"),
-        "bundle_sha256": f.run_info.get("bundle_sha256"),
-        "hardware": f.measurements[0].extra.get("hardware") if f.measurements else None,
+        "device_labels": sorted({m.extra[Extra.DEVICE_LABEL] for m in f.measurements}),
+        "benchmarks": len(f.measurements), RunInfo.STAGE: f.run_info.get(RunInfo.STAGE),
+        RunInfo.COMPLETE: f.run_info.get(RunInfo.COMPLETE),
+        RunInfo.BUNDLE_SHA256: f.run_info.get(RunInfo.BUNDLE_SHA256),
+        Extra.HARDWARE: f.measurements[0].extra.get(Extra.HARDWARE) if f.measurements else None,
     } for f in loaded.files]
 
 
@@ -181,14 +192,15 @@ def merge_results(paths: Iterable[str | Path], out_dir: str | Path,
     for line in flag_warnings(rows):
         collect(line)
     out = ensure_dir(out_dir)
-    write_json(out / FAILURES_JSON, {"failures": loaded.failures, "skipped": loaded.skipped,
-                                     "partial": loaded.partial})
+    write_json(out / FAILURES_JSON, {RunInfo.FAILURES: loaded.failures,
+                                     RunInfo.SKIPPED: loaded.skipped,
+                                     RunInfo.PARTIAL: loaded.partial})
     write_json(out / MERGE_JSON, {
         "schema_version": MERGE_SCHEMA_VERSION, "created": datetime.now(UTC).isoformat(),
         "sources": _sources(loaded), "bundles": index.bundles,
         "warnings": warnings,
-        "power_measured": any(r["dynamic_power_w"] is not None for r in rows),
-        "flagged": sum(1 for r in rows if r.get("flags")),
+        "power_measured": any(r[Extra.DYNAMIC_POWER_W] is not None for r in rows),
+        "flagged": sum(1 for r in rows if r.get(Extra.FLAGS)),
         "power_stand_in": any(r["power_stand_in"] for r in rows),
     })
     write_atomic(out / RANKING_CSV, csv_text(ROW_FIELDS, rows))
@@ -221,8 +233,8 @@ def read_ranking(ranking_dir: str | Path) -> MergedRanking:
         raise UserInputError(path, "holds no rows: nothing to select or report")
     info = _optional_file(directory / MERGE_JSON, MergeInfo)
     failures = _optional_file(directory / FAILURES_JSON, FailuresFile)
-    return MergedRanking(directory, rows, info, failures.get("failures", []),
-                         failures.get("skipped", []), failures.get("partial", []))
+    return MergedRanking(directory, rows, info, failures.get(RunInfo.FAILURES, []),
+                         failures.get(RunInfo.SKIPPED, []), failures.get(RunInfo.PARTIAL, []))
 
 
 def _optional_file(path: Path, schema: type) -> dict[str, Any]:

@@ -10,6 +10,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from fer_edge_harness.results_schema import Extra
+
 MISSING = "–"
 PARTIAL_MARK = " (partial run)"
 PARTIAL_NOTE = ("(partial run): measured by a run that did not finish (its results file says "
@@ -19,7 +21,7 @@ PARTIAL_NOTE = ("(partial run): measured by a run that did not finish (its resul
 
 def model_label(row: dict[str, Any]) -> str:
     """A row's model id, marked when it comes from the results file of an unfinished run."""
-    return str(row["model_id"]) + (PARTIAL_MARK if row.get("partial_run") else "")
+    return str(row[Extra.MODEL_ID]) + (PARTIAL_MARK if row.get("partial_run") else "")
 
 
 @dataclass

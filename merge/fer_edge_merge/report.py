@@ -9,6 +9,7 @@ from typing import Any
 
 from fer_edge_core.errors import UserInputError
 from fer_edge_core.files import staged_folder, write_atomic
+from fer_edge_harness.results_schema import RunInfo
 from fer_edge_merge import decision, figures, tables
 from fer_edge_merge.ranking import MergedRanking, read_ranking
 from fer_edge_merge.render import PARTIAL_NOTE, html_table
@@ -47,10 +48,11 @@ def _sources_html(merged: MergedRanking) -> str:
     parts = []
     sources = merged.info.get("sources") or []
     if sources:
+        unfinished = " <b>(partial: the run did not finish)</b>"
         items = "".join(
             f"<li>{html.escape(s['path'])}: {s['benchmarks']} benchmarks on "
             f"{html.escape(', '.join(s['device_labels']))}, written {html.escape(s['datetime'])}"
-            f"{' <b>(partial: the run did not finish)</b>' if s.get('complete') is False else ''}"
+            f"{unfinished if s.get(RunInfo.COMPLETE) is False else ''}"
             "</li>" for s in sources)
         parts.append(f"<h2>Sources</h2><ul>{items}</ul>")
     warnings = merged.info.get("warnings") or []
@@ -85,7 +87,9 @@ def _body(merged: MergedRanking, main: list, fronts: list) -> str:
     out.append(html_table(tables.table3(rows)))
     table4 = tables.table4(rows)
     out.append(html_table(table4) if table4 else
-               '<p class="note">Table 4: no baselines (models with config "external").</p>')
+               '<p class="note">Table 4: no baselines measured (train them with `fer-edge '
+               "baselines` and bundle them with --baselines, or `fer-edge bundle import` "
+               "one).</p>")
     out.append("<h2>Figures</h2>" + "".join(_figure_html(f) for f in main))
     out.append("<h2>Pareto fronts per board</h2>" + "".join(_figure_html(f) for f in fronts))
     if merged.failures or merged.skipped or merged.partial:

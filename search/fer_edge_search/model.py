@@ -38,6 +38,10 @@ def build_model(config: dict[str, Any], input_shape: tuple[int, ...] = (48, 48, 
     import keras
     from keras import layers
 
+    from fer_edge_search.baselines import baseline_name, build_baseline
+
+    if baseline_name(config) is not None:  # a published architecture (Table 4), by name
+        return build_baseline(config, input_shape, n_classes, batch_size)
     check_config(config)
     inputs = keras.Input(shape=tuple(input_shape), batch_size=batch_size, name="image")
     x = inputs

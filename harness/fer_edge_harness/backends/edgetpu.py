@@ -18,6 +18,7 @@ import platform
 
 from fer_edge_harness.backends.base import BackendUnavailable, short_error
 from fer_edge_harness.backends.tflite import TfliteInt8Backend
+from fer_edge_harness.manifest_schema import Artifact
 
 # Coral's library names (coral.ai "Run inference on the Edge TPU with Python").
 _LIBRARIES = {"Linux": "libedgetpu.so.1", "Darwin": "libedgetpu.1.dylib", "Windows": "edgetpu.dll"}
@@ -44,9 +45,9 @@ def mapped_ops_problem(path, record):
     """Why a file cannot be timed as Edge TPU work, or None: the manifest's compiler log says
     no op was mapped, or the file has no edgetpu-custom-op at all."""
     record = record or {}
-    if record.get("ops_on_tpu") == 0:
+    if record.get(Artifact.OPS_ON_TPU) == 0:
         return ("the Edge TPU compiler mapped none of its {} ops: it would run entirely on the "
-                "CPU".format(record.get("ops_total", "?")))
+                "CPU".format(record.get(Artifact.OPS_TOTAL, "?")))
     with open(str(path), "rb") as handle:
         if CUSTOM_OP not in handle.read():
             return ("{} has no {}: it was not compiled by edgetpu_compiler and would run "
@@ -92,10 +93,10 @@ class EdgetpuBackend(TfliteInt8Backend):
         if problem:
             raise RuntimeError("refused: " + problem)
         runtime = sorted(self._runtime.versions)[0]
-        self._details = {"ops_on_tpu": record.get("ops_on_tpu"),
-                         "ops_total": record.get("ops_total"),
-                         "compiler_version": record.get("compiler_version"),
-                         "tflite_runtime_used": runtime}
+        # the manifest's compiler facts, under the manifest's names
+        self._details = {key: record.get(key) for key in (
+            Artifact.OPS_ON_TPU, Artifact.OPS_TOTAL, Artifact.COMPILER_VERSION)}
+        self._details["tflite_runtime_used"] = runtime
         if runtime != EDGETPU_ORDER[0]:
             self._details["note"] = ("ran on {}: libedgetpu is built for the tflite_runtime "
                                      "Coral ships, which is not installed".format(runtime))

@@ -19,6 +19,7 @@ from fer_edge_harness.backends.base import (
     BackendUnavailable,
     short_error,
 )
+from fer_edge_harness.manifest_schema import ChosenArtifact, chosen_artifact
 
 # What each device is asked to compute in; the NCS2 computes only in FP16 (OpenVINO's MYRIAD
 # plugin documentation), AUTO/HETERO are left to choose (and what they chose is recorded).
@@ -128,14 +129,15 @@ class OpenvinoBackend(Backend):
         try:
             return self._compile(artifact_path, options)
         except Exception as exc:
-            onnx = [a for a in options.alternatives if a["format"] == "onnx"]
+            onnx = [a for a in options.alternatives if a[ChosenArtifact.FORMAT] == "onnx"]
             if options.artifact_format == "onnx" or not onnx:
                 raise
             reason = "{} did not load on OpenVINO {} ({}): ran the bundle's ONNX file".format(
                 options.artifact_format, self._version, short_error(exc))
-        compiled = self._compile(onnx[0]["path"], options)
+        compiled = self._compile(onnx[0][ChosenArtifact.PATH], options)
         self._details["fallback"] = reason
-        self._loaded = {"format": "onnx", "path": onnx[0]["path"], "sha256": onnx[0]["sha256"]}
+        self._loaded = chosen_artifact("onnx", onnx[0][ChosenArtifact.PATH],
+                                       onnx[0][ChosenArtifact.SHA256])
         self.artifact_format = "onnx"
         return compiled
 

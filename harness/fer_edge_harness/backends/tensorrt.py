@@ -20,6 +20,7 @@ from fer_edge_harness.backends.base import (
 )
 from fer_edge_harness.backends.cuda_memory import cuda_memory
 from fer_edge_harness.boardstate import Board
+from fer_edge_harness.manifest_schema import Artifact
 
 
 class TensorrtBackend(Backend):
@@ -98,7 +99,7 @@ class TensorrtBackend(Backend):
 
     def load(self, artifact_path, options):
         trt = self._trt
-        engines.check_opset(trt.__version__, (options.artifact_info or {}).get("opset"))
+        engines.check_opset(trt.__version__, (options.artifact_info or {}).get(Artifact.OPSET))
         self._engine, requested = self._load_engine(artifact_path, options)
         counts = self._layer_precisions()
         self._details["layer_precisions"] = counts

@@ -10,13 +10,13 @@ from __future__ import annotations
 import contextlib
 import shutil
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
 
 from fer_edge_core.errors import UserInputError
 from fer_edge_core.files import make_stage, replace_folder, write_json
+from fer_edge_harness import manifest_schema
 from fer_edge_harness.bundle import (
     MANIFEST_NAME,
     SCHEMA_VERSION,
@@ -24,6 +24,7 @@ from fer_edge_harness.bundle import (
     manifest_hash,
 )
 from fer_edge_harness.inputs import InputScaling
+from fer_edge_harness.manifest_schema import Artifact, Check, Manifest
 from fer_edge_search.export.base import ExportContext
 from fer_edge_search.export.check import reference_outputs
 from fer_edge_search.export.step import export_format
@@ -59,7 +60,7 @@ def write_test_set(stage: Path, images: np.ndarray, labels: np.ndarray) -> dict:
     """test_set.npz (uint8 images, int64 labels) and its manifest record."""
     np.savez(stage / TEST_SET_NAME, images=images.astype(np.uint8),
              labels=labels.astype(np.int64))
-    return {**file_record(stage, TEST_SET_NAME), "n": len(labels)}
+    return manifest_schema.test_set_record(file_record(stage, TEST_SET_NAME), len(labels))
 
 
 def batch1_model(model):
@@ -82,12 +83,13 @@ def batch1_model(model):
 
 def _describe(fmt: str, record: dict) -> str:
     """One progress line for one artifact."""
-    check = record.get("check") or {}
-    facts = [record["status"]]
-    if "agreement" in check:
-        facts.append(f"agreement {check['agreement']:.3f}, max diff {check['max_abs_diff']:.2g}")
-    if record.get("reason"):
-        facts.append(record["reason"])
+    check = record.get(Artifact.CHECK) or {}
+    facts = [record[Artifact.STATUS]]
+    if Check.AGREEMENT in check:
+        facts.append(f"agreement {check[Check.AGREEMENT]:.3f}, "
+                     f"max diff {check[Check.MAX_ABS_DIFF]:.2g}")
+    if record.get(Artifact.REASON):
+        facts.append(record[Artifact.REASON])
     return f"  {fmt}: " + " | ".join(facts)
 
 
@@ -112,21 +114,14 @@ def export_model(stage: Path, model_id: str, model, formats: list[str], calibrat
 def manifest_head(name: str, dataset: dict, input_shape: tuple[int, ...], test_set: dict,
                   scaling: InputScaling) -> dict:
     """The manifest's fields before its models."""
-    return {
-        "schema_version": SCHEMA_VERSION,
-        "name": name,
-        "created": datetime.now(UTC).isoformat(timespec="seconds"),
-        "parent": None,
-        "dataset": dataset,
-        "input": {"shape": [int(d) for d in input_shape], "dtype": "float32",
-                  **scaling.as_dict()},
-        "test_set": test_set,
-    }
+    return manifest_schema.manifest_head(SCHEMA_VERSION, name, dataset,
+                                         manifest_schema.input_record(input_shape, scaling),
+                                         test_set)
 
 
 def finish(stage: Path, out_dir: Path, manifest: dict) -> Path:
     """Hash the manifest, write it last, and move the staged bundle to `out_dir`."""
-    manifest["bundle_sha256"] = manifest_hash(manifest)
+    manifest[Manifest.BUNDLE_SHA256] = manifest_hash(manifest)
     write_json(stage / MANIFEST_NAME, manifest)
     # out_dir is absent, empty, or --force was given (open_stage checked)
     return replace_folder(stage, out_dir)

@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from fer_edge_harness.inputs import InputScaling
+from fer_edge_harness.manifest_schema import check_backend, check_record
 
 # (min top-1 agreement with Keras, max abs output difference or None) per precision.
 TOLERANCES: dict[str, tuple[float, float | None]] = {
@@ -29,11 +30,12 @@ def reference_outputs(model, images: np.ndarray, batch: int = 256) -> np.ndarray
     return np.concatenate(parts).astype(np.float32)
 
 
-def backend_outputs(backend_name: str, artifact_format: str, path: Path,
-                    images: np.ndarray, scaling: InputScaling) -> tuple[np.ndarray, dict]:
+def backend_outputs(backend_name: str, artifact_format: str, path: Path, images: np.ndarray,
+                    scaling: InputScaling, precision: str) -> tuple[np.ndarray, dict]:
     """Class scores of uint8 images (n, H, W) through the harness backend a board would use
     (same loading, input scaling, int8 quantization and dequantization; OpenVINO at an explicit
-    f32 on the CPU), on one thread; and what the backend reports of itself."""
+    f32 on the CPU), on one thread; and the check's fields on what ran it (`precision`: the
+    format's)."""
     from fer_edge_harness.backends import create_backend
     from fer_edge_harness.backends.base import LoadOptions
 
@@ -43,9 +45,8 @@ def backend_outputs(backend_name: str, artifact_format: str, path: Path,
                                        input_shape=(*images.shape[1:], 1),
                                        artifact_format=artifact_format))
         outputs = backend.predict_batch(images).astype(np.float32)
-        facts = {"backend": backend_name, "backend_precision": backend.precision,
-                 "threads": backend.threads, "runtime_versions": backend.versions()}
-        return outputs, facts
+        return outputs, check_backend(precision, backend_name, backend.precision,
+                                      backend.threads, backend.versions())
     finally:
         backend.close()
 
@@ -60,9 +61,7 @@ def compare(reference: np.ndarray, outputs: np.ndarray, precision: str) -> tuple
     # Ties explain int8 flips: a softmax quantized in 1/256 steps cannot order classes whose
     # probabilities differ by less, and argmax then takes the first of the tied ones.
     tied = int(np.sum((outputs == outputs.max(axis=1, keepdims=True)).sum(axis=1) > 1))
-    record = {"n": len(reference), "agreement": agreement, "max_abs_diff": diff,
-              "tied_top1": tied,
-              "tolerance": {"min_agreement": min_agreement, "max_abs_diff": max_diff}}
+    record = check_record(len(reference), agreement, diff, tied, min_agreement, max_diff)
     problems = []
     if agreement < min_agreement:
         ties = f" ({tied} of {len(reference)} outputs tie for top-1)" if tied else ""
@@ -76,7 +75,8 @@ def check_artifact(backend_name: str, artifact_format: str, path: Path, images: 
                    reference: np.ndarray, precision: str,
                    scaling: InputScaling) -> tuple[dict, str | None]:
     """Run one artifact on the uint8 test images and compare it with the Keras outputs."""
-    outputs, facts = backend_outputs(backend_name, artifact_format, path, images, scaling)
+    outputs, facts = backend_outputs(backend_name, artifact_format, path, images, scaling,
+                                     precision)
     record, problem = compare(reference, outputs, precision)
-    record.update({"precision": precision, **facts})
+    record.update(facts)
     return record, problem

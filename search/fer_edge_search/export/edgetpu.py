@@ -12,6 +12,7 @@ import subprocess
 import tempfile
 from pathlib import Path
 
+from fer_edge_harness.manifest_schema import Artifact
 from fer_edge_search.export.base import ExportContext, Exporter, ExportOutput, UnsupportedExport
 
 COMPILER = "edgetpu_compiler"
@@ -45,11 +46,12 @@ def parse_compiler_log(text: str) -> dict:
         mapped = int(total.group(1)) if total else None
     ops_total = int(total.group(1)) if total else None
     return {
-        "compiler_version": version.group(1) if version else None,
-        "ops_total": ops_total,
-        "ops_on_tpu": mapped,
-        "ops_on_cpu": ops_total - mapped if ops_total is not None and mapped is not None else None,
-        "subgraphs": int(subgraphs.group(1)) if subgraphs else None,
+        Artifact.COMPILER_VERSION: version.group(1) if version else None,
+        Artifact.OPS_TOTAL: ops_total,
+        Artifact.OPS_ON_TPU: mapped,
+        Artifact.OPS_ON_CPU: (ops_total - mapped if ops_total is not None and mapped is not None
+                              else None),
+        Artifact.SUBGRAPHS: int(subgraphs.group(1)) if subgraphs else None,
     }
 
 
@@ -81,7 +83,7 @@ class EdgetpuExporter(Exporter):
             shutil.move(str(compiled), path)
         info = parse_compiler_log(log)
         note = None
-        if info["ops_on_cpu"]:
-            note = (f"only {info['ops_on_tpu']} of {info['ops_total']} ops run on the Edge TPU; "
-                    "the rest fall back to the CPU")
+        if info[Artifact.OPS_ON_CPU]:
+            note = (f"only {info[Artifact.OPS_ON_TPU]} of {info[Artifact.OPS_TOTAL]} ops run on "
+                    "the Edge TPU; the rest fall back to the CPU")
         return ExportOutput(path=path, info=info, note=note)

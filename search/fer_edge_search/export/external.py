@@ -21,8 +21,10 @@ import numpy as np
 
 from fer_edge_core.errors import UserInputError
 from fer_edge_core.paths import refuse_overlap
+from fer_edge_harness import manifest_schema
 from fer_edge_harness.bundle import sha256_file
 from fer_edge_harness.inputs import InputScaling
+from fer_edge_harness.manifest_schema import Dataset, Manifest
 from fer_edge_search.export import assemble
 from fer_edge_search.export.registry import plan_formats
 
@@ -127,13 +129,10 @@ def _dataset_record(split, spec: str, classes: list[str], mapping: np.ndarray,
                     counts: dict) -> dict:
     """The manifest's `dataset` field: class names are the MODEL's, in its output order."""
     names = list(split.dataset.class_names)
-    return {
-        "name": split.dataset.name, "spec": spec, "class_names": classes,
-        "source_class_names": names, "split": split.spec.as_dict(), "last_frames": 1,
-        "counts": counts,
-        "dropped_classes": [n for n, m in zip(names, mapping, strict=True) if m < 0],
-        "classes_without_images": [c for c in classes if c not in names],
-    }
+    imported = (names, [n for n, m in zip(names, mapping, strict=True) if m < 0],
+                [c for c in classes if c not in names])
+    return manifest_schema.dataset_record(split.dataset.name, spec, classes,
+                                          split.spec.as_dict(), counts, imported=imported)
 
 
 def import_external(model_path, classes: list[str], data_spec: str, out_dir,
@@ -153,25 +152,25 @@ def import_external(model_path, classes: list[str], data_spec: str, out_dir,
     mapping = remap_labels(list(split.dataset.class_names), classes)
     test_images, test_labels = _part(split, "test", mapping, hw)
     train_images, _ = _part(split, "train", mapping, hw)
-    counts = {"train": len(train_images), "val": int((mapping[split.part("val")[1]] >= 0).sum()),
-              "test": len(test_labels)}
+    counts = manifest_schema.counts_record(
+        len(train_images), int((mapping[split.part("val")[1]] >= 0).sum()), len(test_labels))
     with assemble.staged(out_dir, force) as stage:
         test_set = assemble.write_test_set(stage, test_images, test_labels)
         scaling = InputScaling()  # an external model's own scaling is unknown: uint8 / 255
         calibration = assemble.calibration_set(train_images, 0, scaling)
         model_id = "ext-" + assemble.safe_id(path.stem)
         record = _dataset_record(split, data_spec, classes, mapping, counts)
-        for key, what in (("dropped_classes", "dataset classes the model lacks (images dropped)"),
-                          ("classes_without_images", "model classes the dataset lacks")):
+        for key, what in ((Dataset.DROPPED_CLASSES,
+                           "dataset classes the model lacks (images dropped)"),
+                          (Dataset.CLASSES_WITHOUT_IMAGES, "model classes the dataset lacks")):
             if record[key]:
                 log(f"note: {what}: {', '.join(record[key])}")
         log(f"{model_id} ({path.name}, input {hw[0]}x{hw[1]}): {', '.join(plan)}")
         artifacts = assemble.export_model(stage, model_id, model, plan, calibration,
                                           test_images, scaling, log, model_b1=model_b1)
         params, flops = count_params_flops(model)
-        config = {"external": {"source": path.name, "sha256": sha256_file(path),
-                               "input_shape": [*hw, 1], "classes": classes}}
+        config = manifest_schema.external_config(path.name, sha256_file(path), (*hw, 1), classes)
         manifest = assemble.manifest_head(out_dir.name, record, (*hw, 1), test_set, scaling)
-        manifest["models"] = [{"id": model_id, "config": config, "params": params,
-                               "flops": flops, "val_accuracy": None, "artifacts": artifacts}]
+        manifest[Manifest.MODELS] = [manifest_schema.model_record(
+            model_id, config, params, flops, None, artifacts, searched=False)]
         return assemble.finish(stage, out_dir, manifest)

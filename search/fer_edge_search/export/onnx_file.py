@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import io
 
+from fer_edge_harness.manifest_schema import Artifact
 from fer_edge_search.export.base import ExportContext, Exporter, ExportOutput
 
 OPSET = 13
@@ -42,5 +43,5 @@ class OnnxExporter(Exporter):
         dims = [d.dim_value for d in proto.graph.input[0].type.tensor_type.shape.dim]
         if dims != [1, *ctx.input_hw1]:
             raise ValueError(f"ONNX input shape {dims} is not static [1, H, W, 1]")
-        return ExportOutput(path=path, info={"opset": OPSET, "input_name": INPUT_NAME,
-                                             "tf2onnx": tf2onnx.__version__})
+        return ExportOutput(path=path, info={Artifact.OPSET: OPSET, Artifact.INPUT_NAME: INPUT_NAME,
+                                             Artifact.TF2ONNX: tf2onnx.__version__})

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import warnings
 
+from fer_edge_harness.manifest_schema import Artifact
 from fer_edge_search.export.base import ExportContext, Exporter, ExportOutput
 
 
@@ -30,6 +31,6 @@ class OpenvinoFp16Exporter(Exporter):
         model.reshape(shape)
         path = ctx.target(self.file_name)
         ov.save_model(model, str(path), compress_to_fp16=True)
-        info = {"source": "onnx" if source else "keras", "weights_precision": "fp16",
-                "openvino": ov.get_version()}
+        info = {Artifact.SOURCE: "onnx" if source else "keras",
+                Artifact.WEIGHTS_PRECISION: "fp16", Artifact.OPENVINO: ov.get_version()}
         return ExportOutput(path=path, weights=path.with_suffix(".bin"), info=info)

@@ -20,6 +20,12 @@ from fer_edge_harness.bundle import (
     STATUS_NOT_BUILT,
     file_record,
 )
+from fer_edge_harness.manifest_schema import (
+    Artifact,
+    artifact_record,
+    check_not_run,
+    empty_artifact,
+)
 from fer_edge_search.export.base import ExportContext, ExportOutput, UnsupportedExport
 from fer_edge_search.export.check import check_artifact
 from fer_edge_search.export.registry import exporter_for
@@ -28,12 +34,6 @@ log = logging.getLogger(__name__)
 
 # How much of an exception's text a reason keeps (a converter can print pages).
 REASON_CHARS = 400
-
-
-def empty_record(status: str, reason: str | None) -> dict:
-    """The record of an artifact that has no file."""
-    return {"path": None, "sha256": None, "bytes": None, "status": status, "reason": reason,
-            "check": None}
 
 
 def short_reason(exc: BaseException) -> str:
@@ -63,14 +63,16 @@ def _make(fmt: str, ctx: ExportContext, test_images: np.ndarray,
     start = time.perf_counter()
     output = exporter.export(ctx)
     seconds = time.perf_counter() - start
-    record = file_record(ctx.bundle_dir, output.path.relative_to(ctx.bundle_dir).as_posix())
+    weights = None
     if output.weights is not None:
-        weights = output.weights.relative_to(ctx.bundle_dir).as_posix()
-        record["weights"] = file_record(ctx.bundle_dir, weights)
-    record.update(status=STATUS_BUILT, reason=output.note, check=None, **output.info)
-    record["export_seconds"] = round(seconds, 3)
+        weights = file_record(ctx.bundle_dir,
+                              output.weights.relative_to(ctx.bundle_dir).as_posix())
+    record = artifact_record(
+        file_record(ctx.bundle_dir, output.path.relative_to(ctx.bundle_dir).as_posix()),
+        STATUS_BUILT, output.note, output.info, weights)
+    record[Artifact.EXPORT_SECONDS] = round(seconds, 3)
     if exporter.runtime is None:
-        record["check"] = {"ran": False, "reason": f"{fmt} needs its accelerator to run"}
+        record[Artifact.CHECK] = check_not_run(f"{fmt} needs its accelerator to run")
         return output, record
     try:
         check, problem = check_artifact(exporter.runtime, fmt, output.path, test_images,
@@ -78,9 +80,9 @@ def _make(fmt: str, ctx: ExportContext, test_images: np.ndarray,
     except Exception as exc:
         raise RuntimeError(f"built, but {exporter.runtime} could not run it: "
                            f"{short_reason(exc)}") from exc
-    record["check"] = check
+    record[Artifact.CHECK] = check
     if problem:
-        record.update(status=STATUS_DISAGREES, reason=problem)
+        record.update({Artifact.STATUS: STATUS_DISAGREES, Artifact.REASON: problem})
     return output, record
 
 
@@ -90,16 +92,16 @@ def export_format(fmt: str, ctx: ExportContext, test_images: np.ndarray,
     exporter = exporter_for(fmt)
     absent = missing_prerequisite(exporter.requires, ctx)
     if absent:
-        return empty_record(STATUS_NOT_BUILT, absent)
+        return empty_artifact(STATUS_NOT_BUILT, absent)
     try:
         exporter.check()
     except UnsupportedExport as exc:
-        return empty_record(STATUS_NOT_BUILT, str(exc))
+        return empty_artifact(STATUS_NOT_BUILT, str(exc))
     try:
         output, record = _make(fmt, ctx, test_images, reference)
     except Exception as exc:
         log.debug("export %s/%s failed:\n%s", ctx.model_id, fmt, traceback.format_exc())
         _remove(ctx, fmt)
-        return empty_record(STATUS_FAILED, short_reason(exc))
+        return empty_artifact(STATUS_FAILED, short_reason(exc))
     ctx.built[fmt] = output.path
     return record

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from fer_edge_harness.manifest_schema import Artifact
 from fer_edge_search.export.base import ExportContext, Exporter, ExportOutput
 from fer_edge_search.export.tflite_ops import convert_quietly, op_names
 
@@ -21,4 +22,4 @@ class TfliteFp32Exporter(Exporter):
         flat = convert_quietly(converter)
         path = ctx.target(self.file_name)
         path.write_bytes(flat)
-        return ExportOutput(path=path, info={"ops": op_names(flat)})
+        return ExportOutput(path=path, info={Artifact.OPS: op_names(flat)})

@@ -12,8 +12,14 @@ from typing import Any
 
 import numpy as np
 
+from fer_edge_harness.manifest_schema import Artifact
 from fer_edge_search.export.base import ExportContext, Exporter, ExportOutput
-from fer_edge_search.export.tflite_ops import DYNAMIC_SHAPE_OPS, convert_quietly, op_names
+from fer_edge_search.export.tflite_ops import (
+    DYNAMIC_SHAPE_OPS,
+    convert_quietly,
+    edgetpu_unmappable,
+    op_names,
+)
 
 # Calibration images used at most (TFLite's own guidance: a few hundred are enough).
 MAX_CALIBRATION = 200
@@ -65,4 +71,9 @@ class TfliteInt8Exporter(Exporter):
         path = ctx.target(self.file_name)
         path.write_bytes(flat)
         n = min(len(ctx.calibration), MAX_CALIBRATION)
-        return ExportOutput(path=path, info={"ops": ops, "calibration_images": n})
+        unmappable = edgetpu_unmappable(ops)
+        note = (f"ops the Edge TPU cannot map (they would run on the CPU): "
+                f"{', '.join(unmappable)}" if unmappable else None)
+        return ExportOutput(path=path, note=note, info={
+            Artifact.OPS: ops, Artifact.EDGETPU_UNMAPPABLE_OPS: unmappable,
+            Artifact.CALIBRATION_IMAGES: n})

@@ -14,6 +14,24 @@ from typing import Any
 # (docs/runtimes.md, pitfall 2).
 DYNAMIC_SHAPE_OPS = ("SHAPE", "STRIDED_SLICE", "PACK")
 
+# The TFLite builtin ops the Edge TPU compiler can map (each with conditions, e.g. no fused
+# activation on CONCATENATION and the pools), from Coral's list of supported operations:
+# https://coral.ai/docs/edgetpu/models-intro/#supported-operations. The compiler maps a graph up
+# to its first op outside this list and leaves the rest to the CPU.
+EDGETPU_OPS = frozenset({
+    "ADD", "AVERAGE_POOL_2D", "CONCATENATION", "CONV_2D", "DEPTHWISE_CONV_2D", "DEQUANTIZE",
+    "EXPAND_DIMS", "FULLY_CONNECTED", "L2_NORMALIZATION", "LOGISTIC", "LSTM", "MAXIMUM",
+    "MAX_POOL_2D", "MEAN", "MINIMUM", "MUL", "PACK", "PAD", "PRELU", "QUANTIZE", "REDUCE_MAX",
+    "REDUCE_MIN", "RELU", "RELU6", "RELU_N1_TO_1", "RESHAPE", "RESIZE_BILINEAR",
+    "RESIZE_NEAREST_NEIGHBOR", "RSQRT", "SLICE", "SOFTMAX", "SPACE_TO_DEPTH", "SPLIT", "SQUEEZE",
+    "STRIDED_SLICE", "SUB", "SUM", "SQUARED_DIFFERENCE", "TANH", "TRANSPOSE", "TRANSPOSE_CONV",
+})
+
+
+def edgetpu_unmappable(ops: list[str]) -> list[str]:
+    """The ops of a full-integer model the Edge TPU cannot run (sorted, once each)."""
+    return sorted(set(ops) - EDGETPU_OPS)
+
 
 @contextlib.contextmanager
 def _stdout_to_devnull() -> Iterator[None]:

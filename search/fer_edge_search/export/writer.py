@@ -7,7 +7,11 @@ from pathlib import Path
 from fer_edge_core.errors import UserInputError
 from fer_edge_core.jsonfile import read_json_file
 from fer_edge_core.paths import inside, refuse_overlap
+from fer_edge_harness import manifest_schema
 from fer_edge_harness.inputs import InputScaling, scaling_problem
+from fer_edge_harness.manifest_schema import Input, Manifest
+from fer_edge_search.baselines import baseline_name
+from fer_edge_search.baselines.folder import baseline_rows, check_architecture
 from fer_edge_search.export import assemble
 from fer_edge_search.export.external import load_untrusted
 from fer_edge_search.export.registry import plan_formats
@@ -50,45 +54,41 @@ def load_split(run: dict, run_json: Path):
 
 
 def run_input_scaling(run: dict, run_json: Path) -> InputScaling:
-    """The input scaling the run trained with (run.json `input`); runs from before it was
-    recorded trained on uint8 / 255."""
+    """The input scaling the run trained with (run.json `input`, the manifest's `input` fields
+    `scale` and `offset`); runs from before it was recorded trained on uint8 / 255."""
     if "input" not in run:
         return InputScaling()
     recorded = run["input"]
     if not isinstance(recorded, dict):
         raise UserInputError(run_json, f"input: must be an object, got {recorded!r}")
     # the bounds a bundle's verifier will hold the manifest to (a schema-2 manifest)
-    problem = scaling_problem(recorded.get("scale"), recorded.get("offset", 0.0), 2)
+    problem = scaling_problem(recorded.get(Input.SCALE), recorded.get(Input.OFFSET, 0.0), 2)
     if problem:
         raise UserInputError(run_json, "{}: {}".format(*problem))
     return InputScaling.from_manifest(recorded)
 
 
 def dataset_record(split, data: dict) -> dict:
-    """The manifest's `dataset` field."""
-    return {
-        "name": split.dataset.name,
-        "spec": data["spec"],
-        "class_names": list(split.dataset.class_names),
-        "split": split.spec.as_dict(),
-        "last_frames": int(data.get("last_frames", 1)),
-        "counts": {"train": len(split.train_idx), "val": len(split.val_idx),
-                   "test": len(split.test_idx)},
-    }
+    """The manifest's `dataset` field, from the split and run.json's `data` (DataRecord)."""
+    counts = manifest_schema.counts_record(len(split.train_idx), len(split.val_idx),
+                                           len(split.test_idx))
+    return manifest_schema.dataset_record(
+        split.dataset.name, data["spec"], split.dataset.class_names, split.spec.as_dict(),
+        counts, last_frames=int(data.get("last_frames", 1)))
 
 
-def model_entry(row: dict, artifacts: dict) -> dict:
-    """One `models[]` entry of the manifest."""
-    return {
-        "id": model_id(row),
-        "rank": row.get("rank"),
-        "trial_id": row.get("trial_id"),
-        "config": row["config"],
-        "params": row.get("params"),
-        "flops": row.get("flops"),
-        "val_accuracy": row.get("val_accuracy"),
-        "artifacts": artifacts,
-    }
+def model_entry(row: dict, artifacts: dict, model=None) -> dict:
+    """One `models[]` entry of the manifest, from its top.json row (run_files.TopRow); a
+    baseline's also lists its layers (read from `model`, the Keras model exported), which
+    `fer-edge bundle show` prints."""
+    from fer_edge_search.baselines.layers import describe_layers
+
+    entry = manifest_schema.model_record(
+        model_id(row), row["config"], row.get("params"), row.get("flops"),
+        row.get("val_accuracy"), artifacts, rank=row.get("rank"), trial_id=row.get("trial_id"))
+    if model is not None and baseline_name(row["config"]) is not None:
+        entry = manifest_schema.with_layers(entry, describe_layers(model))
+    return entry
 
 
 def top_rows(run_dir: Path, top_k: int) -> list[dict]:
@@ -101,6 +101,11 @@ def top_rows(run_dir: Path, top_k: int) -> list[dict]:
     for row in rows:
         trial_model(run_dir, row)
     return rows
+
+
+def _label(row: dict) -> str:
+    """`rank 3`, or `baseline` for a baseline's row (it has no rank)."""
+    return "baseline" if row.get("rank") is None else f"rank {row['rank']}"
 
 
 def trial_model(run_dir: Path, row: dict) -> Path:
@@ -131,13 +136,27 @@ def load_trained(path: Path):
     return load_untrusted(path)
 
 
+def _with_baselines(run_dir: Path, run: dict, rows: list[dict], baselines,
+                    log: assemble.Log) -> list[tuple[dict, Path]]:
+    """(row, model file) of the run's top rows, then of the baseline run's (if given)."""
+    models = [(row, trial_model(run_dir, row)) for row in rows]
+    if baselines is None:
+        return models
+    extra, notes = baseline_rows(baselines, run, run_dir / "run.json")
+    for note in notes:
+        log(note)
+    return models + extra
+
+
 def write_bundle(run_dir, top_k: int, out_dir, formats: list[str] | None = None, *,
-                 force: bool = False, log: assemble.Log = assemble._quiet) -> Path:
-    """Export, check and hash the run's top `top_k` models into the bundle folder `out_dir`."""
+                 baselines=None, force: bool = False,
+                 log: assemble.Log = assemble._quiet) -> Path:
+    """Export, check and hash the run's top `top_k` models into the bundle folder `out_dir`,
+    and the baselines of the `fer-edge baselines` run folder `baselines` after them."""
     run_dir, out_dir = Path(run_dir), Path(out_dir)
-    refuse_overlap("--out", out_dir, [run_dir])
+    refuse_overlap("--out", out_dir, [run_dir, *([Path(baselines)] if baselines else [])])
     run = read_run(run_dir)
-    rows = top_rows(run_dir, top_k)
+    chosen = _with_baselines(run_dir, run, top_rows(run_dir, top_k), baselines, log)
     plan = plan_formats(formats)
     with assemble.staged(out_dir, force) as stage:
         split = load_split(run, run_dir / "run.json")
@@ -147,14 +166,17 @@ def write_bundle(run_dir, top_k: int, out_dir, formats: list[str] | None = None,
         scaling = run_input_scaling(run, run_dir / "run.json")
         calibration = assemble.calibration_set(train_images, int(run.get("seed", 0)), scaling)
         models = []
-        for row in rows:
-            log(f"{model_id(row)} (rank {row.get('rank')}): {', '.join(plan)}")
-            model = load_trained(trial_model(run_dir, row))
+        for row, path in chosen:
+            log(f"{model_id(row)} ({_label(row)}): {', '.join(plan)}")
+            model = load_trained(path)
+            if baseline_name(row["config"]) is not None:
+                check_architecture(model, row["config"], path)
             artifacts = assemble.export_model(stage, model_id(row), model, plan, calibration,
                                               test_images, scaling, log)
-            models.append(model_entry(row, artifacts))
+            models.append(model_entry(row, artifacts, model))
         manifest = assemble.manifest_head(out_dir.name, dataset_record(split, run["data"]),
                                           model.input_shape[1:], test_set, scaling)
-        manifest["source"] = {"run_dir": str(run_dir), "top_k": top_k}
-        manifest["models"] = models
+        manifest[Manifest.SOURCE] = manifest_schema.source_record(
+            str(run_dir), top_k, None if baselines is None else str(baselines))
+        manifest[Manifest.MODELS] = models
         return assemble.finish(stage, out_dir, manifest)
