@@ -117,8 +117,9 @@ def test_search_bundle_benchmarked_in_cpu_image_then_merged(client, work, bundle
         assert extra["device_label"] == "ci-cpu" and extra["stage"] == "latency"
         assert extra["bundle_sha256"] == manifest["bundle_sha256"]
         assert 0 <= extra["accuracy"] <= 100 and extra["latency_ms"] > 0
-        # at least --rounds, and at least the default 1 s of timed rounds (docs/latency.md)
-        assert bench["stats"]["rounds"] >= 5 and extra["timed_s"] >= 1.0
+        # at least --rounds (more when the default 1 s of rounds, planned from the warm-up's
+        # estimate, needs more: docs/latency.md), and the record says how many ran
+        assert bench["stats"]["rounds"] == extra["rounds"] >= 5 and extra["timed_s"] > 0
         for runtime, version in extra["runtime_versions"].items():
             if runtime.replace("_", "-") in pins:  # the image runs exactly its pins
                 assert version.startswith(pins[runtime.replace("_", "-")]), (runtime, version)
