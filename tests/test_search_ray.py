@@ -157,7 +157,7 @@ def test_settings_are_checked_and_recorded():
     with pytest.raises(UserInputError, match="must be at least 2"):
         RaySettings(reduction_factor=1)
     assert RaySettings(workers=4, address="auto").engine_record() == {
-        "name": "ray", "scheduler": "asha", "grace_epochs": 3, "reduction_factor": 3}
+        "name": "ray", "scheduler": "asha", "grace_epochs": 1, "reduction_factor": 3}
 
 
 def test_neither_engine_resumes_the_others_run_folder(tmp_path, space_file, monkeypatch):

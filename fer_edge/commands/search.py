@@ -109,7 +109,7 @@ def register(app: typer.Typer) -> None:
         cpus_per_trial: Annotated[int, typer.Option("--cpus-per-trial", min=1,
                                   help="Ray: CPUs (TensorFlow threads) per trial.")] = 1,
         grace_epochs: Annotated[int, typer.Option("--grace-epochs", min=1, help="Ray: epochs "
-                                "before ASHA's first rung.")] = 3,
+                                "before ASHA's first rung.")] = 1,
         reduction_factor: Annotated[int, typer.Option("--reduction-factor", min=2, help="Ray: "
                                     "ASHA keeps 1 in this many trials at each rung.")] = 3,
         storage: Annotated[str | None, typer.Option("--storage", help="Ray: Tune's storage "

@@ -18,14 +18,17 @@ class RaySettings:
     ASHA (Li et al., "A System for Massively Parallel Hyperparameter Tuning", MLSys 2020) puts
     rungs at grace_epochs x reduction_factor^k epochs; a trial reaching a rung goes on only when
     its validation accuracy is in the top 1/reduction_factor of those recorded there so far.
-    The default grace of 3 epochs is the training recipe's own `min_epochs`: early stopping
-    waits that long for deep models, which leave chance later than shallow ones, and ASHA
-    waits as long, so it does not bias the search towards shallow models."""
+    The default grace is 1 epoch: with the training recipe (He initialisation, standardised
+    inputs, warm-up) no model of the space sits at chance for its first epochs any more, so
+    the first epoch already ranks them, and measured against the local engine at an equal CPU
+    budget grace 1 finished 4.8x the trials per CPU-hour with a better best model (89.0% against
+    86.0% validation), where grace 3 finished 1.5x (README, "Stage 1 at cluster scale").
+    `--grace-epochs 3` waits as long as early stopping's warm-up for deep models."""
 
     address: str | None = None  # None: start a Ray runtime on this machine
     workers: int | None = None  # trials at once; None: every CPU Ray has / cpus_per_trial
     cpus_per_trial: int = 1
-    grace_epochs: int = 3
+    grace_epochs: int = 1
     reduction_factor: int = 3
     storage: str | None = None  # Ray's storage_path; None: OUT/ray
 
