@@ -15,8 +15,9 @@ Each side's figure is the median of its per-run medians.
 Native tools, each at its own default run length:
 - openvino: OpenVINO's `benchmark_app -api sync -b 1 -nstreams 1 -hint none -nthreads T
   -infer_precision P -shape [1,H,W,C]` on the harness's IR (no -niter, no -t: its default of
-  60 s on a CPU). Its latencies are the InferRequest's own C++ timer, so they exclude the Python
-  call the harness's wall clock includes.
+  60 s on a CPU). Its latencies are the InferRequest's own C++ timer, the clock the harness's
+  openvino backend times its rounds on too (docs/latency.md, "Which clock"); the harness's wall
+  clock median around the Python call is reported beside it.
 - tflite, tflite-int8: `litert-benchmark --num_threads T` (its defaults: 5 warm-up and 50 timed
   runs; ai_edge_litert's Python loop over CompiledModel.run_by_name, perf_counter around each
   call), run through its own main() with rounding of its JSON turned off (LITERT_UNROUNDED).
@@ -113,9 +114,16 @@ LITERT_UNROUNDED = ("import sys; import ai_edge_litert.tools.benchmark_litert_mo
                     "sys.argv[0] = 'litert-benchmark'; sys.exit(tool.main())")
 
 
-def litert_argv(case: Case, settings: Settings, result_json: Path) -> list[str]:
+# A second, longer run of litert-benchmark, beside the verdict: its default 50 runs last 10-30 ms
+# on these models, a sample one scheduler hiccup can move; this many runs last about a second.
+LONG_LITERT_RUNS = ["--warmup_runs", "500", "--num_runs", "3000"]
+
+
+def litert_argv(case: Case, settings: Settings, result_json: Path,
+                extra: list[str] | None = None) -> list[str]:
     return [sys.executable, "-c", LITERT_UNROUNDED, "--model", str(case.artifact),
-            "--num_threads", str(case.threads), "--result_json", str(result_json)]
+            "--num_threads", str(case.threads), "--result_json", str(result_json),
+            *(extra or [])]
 
 
 def tflite_input_bytes(path: Path) -> int:
@@ -127,13 +135,14 @@ def tflite_input_bytes(path: Path) -> int:
     return int(np.prod(detail["shape"])) * np.dtype(detail["dtype"]).itemsize
 
 
-def time_native(case: Case, settings: Settings) -> fp.Timing:
-    """One run of the runtime's own tool on the case's artifact."""
+def time_native(case: Case, settings: Settings, extra: list[str] | None = None) -> fp.Timing:
+    """One run of the runtime's own tool on the case's artifact (litert-benchmark: `extra`
+    arguments, e.g. LONG_LITERT_RUNS)."""
     if case.backend == "openvino":
         return fp.parse_benchmark_app(_run(benchmark_app_argv(case, settings)))
     result_json = settings.workdir / "litert.json"
     result_json.unlink(missing_ok=True)
-    _run(litert_argv(case, settings, result_json))
+    _run(litert_argv(case, settings, result_json, extra))
     precision = backend_class(case.backend).precision
     return fp.parse_litert(json.loads(result_json.read_text()),
                            tflite_input_bytes(case.artifact), precision)
@@ -159,10 +168,11 @@ def cases(bundle_dir: Path, manifest: dict, backends: list[str], threads: list[i
 
 
 def measure(all_cases: list[Case], settings: Settings, repeats: int, log,
-            loads: list[float]) -> dict:
+            loads: list[float], long_runs: dict) -> dict:
     """{case: [(harness, native) per repeat]}, pairs back to back, the first side alternating
     with the repeat (and the case) so neither side always runs on a warmer or cooler machine.
-    `loads` receives the 1-minute load average after each pair."""
+    `loads` receives the 1-minute load average after each pair; `long_runs` {case: [Timing]}
+    litert-benchmark's longer run (LONG_LITERT_RUNS) after each pair, outside the verdict."""
     pairs: dict[Case, list[tuple[fp.Timing, fp.Timing]]] = {c: [] for c in all_cases}
     for repeat in range(repeats):
         for index, case in enumerate(all_cases):
@@ -174,6 +184,9 @@ def measure(all_cases: list[Case], settings: Settings, repeats: int, log,
                 harness = time_harness(case, settings)
                 native = time_native(case, settings)
             pairs[case].append((harness, native))
+            if case.backend != "openvino":
+                long_runs.setdefault(case, []).append(
+                    time_native(case, settings, LONG_LITERT_RUNS))
             loads.append(os.getloadavg()[0])
             log("repeat {} {} {} threads {}: harness {:.1f} us, {} {:.1f} us ({} first), "
                 "load {:.2f}".format(repeat + 1, case.model_id, case.backend, case.threads,
@@ -202,21 +215,23 @@ RAW_HEADER = ["model", "backend", "native tool", "threads", "repeat", "harness m
               "harness ran", "native tool ran"]
 
 LEGEND = """\
-Columns: *harness median* is pytest-benchmark's `stats.median` of the harness's timed rounds
-(wall clock around one `backend.infer` call: one inference and the read-back of its output);
-*native median* is, for `benchmark_app`, its console `Median` (the InferRequest's own C++
-latency: no Python call in it), for `litert-benchmark` its JSON `latency.median_ms`, unrounded (the
-script runs the tool's own main() with the rounding of its JSON turned off; the shipped CLI
-gives the same figure rounded to 0.01 ms; a ± shows where a figure came rounded). Both are the
-median over the repeats. *ratio* is the median over the pairs of (harness median / native
-median) of each pair: the two runs of a pair ran back to back (which side first alternating),
-so they shared the machine's state; *within 10%?* judges that ratio (`undecided` when a tool's
-rounding alone could move it across 10%). *ratio of fastest runs' medians*: each side's lowest
-per-run median, the nearest to a quiet machine (other jobs only add time). *Means*: the
-harness's `stats.mean`, `benchmark_app`'s `Average`, `litert-benchmark`'s `avg_ms` (from
-`throughput_mb_s`, the input MB over the unrounded mean, when the JSON came rounded); *ratio of
-means* is paired the same way. Means feel every preemption by the other jobs on this shared
-machine; medians much less."""
+Columns: *harness median* is pytest-benchmark's `stats.median` of the harness's timed rounds,
+one `backend.infer` call each (one inference and the read-back of its output), on the clock
+*harness clock* names: `wall` (time.perf_counter around the Python call) or, for OpenVINO, the
+InferRequest's own latency, the clock `benchmark_app` reads; *harness wall-clock median* is the
+same rounds on the wall clock (the Python call included); *native median* is, for
+`benchmark_app`, its console `Median` (the InferRequest's own C++ latency: no Python call in
+it), for `litert-benchmark` its JSON `latency.median_ms`, unrounded (the script runs the tool's
+own main() with the rounding of its JSON turned off; the shipped CLI gives the same figure
+rounded to 0.01 ms; a ± shows where a figure came rounded). Both are the median over the
+repeats. *ratio* is the median over the pairs of (harness median / native median) of each pair:
+the two runs of a pair ran back to back (which side first alternating), so they shared the
+machine's state; *within 10%?* judges that ratio (`undecided` when a tool's rounding alone could
+move it across 10%). *ratio of fastest runs' medians*: each side's lowest per-run median, the
+nearest to a quiet machine (other jobs only add time). *Means*: the harness's `stats.mean`,
+`benchmark_app`'s `Average`, `litert-benchmark`'s `avg_ms` (from `throughput_mb_s`, the input MB
+over the unrounded mean, when the JSON came rounded); *ratio of means* is paired the same way.
+Means feel every preemption by the other jobs on this shared machine; medians much less."""
 
 
 def machine() -> str:
@@ -245,7 +260,29 @@ def load_line(loads: list[float]) -> str:
             f"(nproc {os.cpu_count()})")
 
 
-def report(pairs: dict, command: str, started: str, before: str, loads: list[float]) -> str:
+LONG_HEADER = ["model", "backend", "threads", "litert-benchmark median at its defaults (us)",
+               "litert-benchmark median at 500 + 3000 runs (us)", "harness median (us)",
+               "harness / 3000-run median (median of pair ratios)"]
+
+
+def long_rows(pairs: dict, long_runs: dict) -> list[list[str]]:
+    """litert-benchmark at its defaults and at LONG_LITERT_RUNS, next to the harness."""
+    import statistics
+
+    rows = []
+    for case, runs in long_runs.items():
+        harness = [h for h, _ in pairs[case]]
+        rows.append([case.model_id, case.backend, str(case.threads),
+                     fp.fmt_us(statistics.median(n.median_us for _, n in pairs[case])),
+                     fp.fmt_us(statistics.median(t.median_us for t in runs)),
+                     fp.fmt_us(statistics.median(t.median_us for t in harness)),
+                     "{:.3f}".format(statistics.median(
+                         h.median_us / t.median_us for h, t in zip(harness, runs, strict=True)))])
+    return rows
+
+
+def report(pairs: dict, command: str, started: str, before: str, loads: list[float],
+           long_runs: dict | None = None) -> str:
     summary = [fp.summary_row(c.model_id, c.mflop, c.backend, TOOLS[c.backend], c.threads,
                               runs[0][0].precision or "?", fp.pool(runs),
                               max(n.median_halfwidth_us for _, n in runs),
@@ -256,6 +293,10 @@ def report(pairs: dict, command: str, started: str, before: str, loads: list[flo
         f"Date: {started}; Python {platform.python_version()}; {versions()}", "",
         "Machine: {} at the start; {} at the end".format(before, machine().split(", load ")[1]),
         "", load_line(loads), "", fp.markdown_table(fp.SUMMARY_HEADER, summary), "", LEGEND, "",
+        *([f"litert-benchmark also ran with `{' '.join(LONG_LITERT_RUNS)}` after each pair "
+           "(not part of the verdict): its default 50 runs last 10-30 ms on these models.", "",
+           fp.markdown_table(LONG_HEADER, long_rows(pairs, long_runs)), ""]
+          if long_runs else []),
         "Every run:", "", fp.markdown_table(RAW_HEADER, raw_rows(pairs)), ""])
 
 
@@ -298,9 +339,10 @@ def main(argv: list[str] | None = None) -> int:
         settings = Settings(args.bundle.resolve(), tuple(manifest[Manifest.INPUT][Input.SHAPE]),
                             Path(workdir))
         loads: list[float] = []
+        long_runs: dict = {}
         pairs = measure(all_cases, settings, args.repeats,
-                        lambda line: print(line, file=sys.stderr, flush=True), loads)
-    text = report(pairs, command, started, before, loads)
+                        lambda line: print(line, file=sys.stderr, flush=True), loads, long_runs)
+    text = report(pairs, command, started, before, loads, long_runs)
     print(text)
     if args.out:
         write_atomically(args.out, text)

@@ -35,6 +35,8 @@ class Timing:
     timed_s: float | None = None  # seconds of timed calls
     warmup_calls: int | None = None
     warmup_s: float | None = None
+    clock: str | None = None  # the harness's latency_clock: "wall" or the runtime's own
+    wall_median_us: float | None = None  # the harness's wall-clock median of the same rounds
 
 
 def ran_for(timing: Timing) -> str:
@@ -66,6 +68,8 @@ class Pooled:
     fastest_ratio: float  # min over repeats of the harness's median / the same of the native's
     ratios: tuple[float, ...]  # harness / native median of each pair, in run order
     settings_differ: str  # "" when threads and precision agree, else what differs
+    harness_clock: str = "?"  # what timed the harness's rounds (its latency_clock)
+    harness_wall_median_us: float | None = None  # median over runs of its wall-clock medians
 
 
 def _latency_us(value: str, unit: str) -> float:
@@ -154,13 +158,19 @@ def parse_harness(report: dict, model_id: str, backend: str) -> tuple[Timing, st
                             threads=info.get(Extra.THREADS), precision=info.get(Extra.PRECISION),
                             rounds=stats.get("rounds"), timed_s=stats.get("total"),
                             warmup_calls=info.get(Extra.WARMUP_ROUNDS),
-                            warmup_s=info.get(Extra.WARMUP_S))
+                            warmup_s=info.get(Extra.WARMUP_S),
+                            clock=info.get(Extra.LATENCY_CLOCK),
+                            wall_median_us=_us_or_none(info.get(Extra.WALL_LATENCY_MS)))
             return timing, str(info.get(Extra.ARTIFACT_SHA256, ""))
     run_info = report.get(RUN_INFO_KEY, {})
     failures = run_info.get(RunInfo.FAILURES, []) + run_info.get(RunInfo.SKIPPED, [])
     raise ValueError("the harness did not time {} on {}: {}".format(
         model_id, backend, "; ".join(f.get(Event.REASON, "?") for f in failures)
         or "no benchmark"))
+
+
+def _us_or_none(ms: float | None) -> float | None:
+    return None if ms is None else ms * 1000.0
 
 
 def settings_difference(harness: Timing, native: Timing) -> str:
@@ -180,6 +190,7 @@ def pool(pairs: list[tuple[Timing, Timing]]) -> Pooled:
     harness = [h for h, _ in pairs]
     native = [n for _, n in pairs]
     differences = sorted({settings_difference(h, n) for h, n in pairs} - {""})
+    walls = [t.wall_median_us for t in harness if t.wall_median_us is not None]
     median = statistics.median
     return Pooled(
         harness_median_us=median(t.median_us for t in harness),
@@ -195,7 +206,9 @@ def pool(pairs: list[tuple[Timing, Timing]]) -> Pooled:
         # Other jobs only ever add time: each side's fastest run is its quiet-machine figure.
         fastest_ratio=min(t.median_us for t in harness) / min(t.median_us for t in native),
         ratios=tuple(h.median_us / n.median_us for h, n in pairs),
-        settings_differ="; ".join(differences))
+        settings_differ="; ".join(differences),
+        harness_clock=" / ".join(sorted({t.clock or "?" for t in harness})),
+        harness_wall_median_us=median(walls) if walls else None)
 
 
 def verdict(pooled: Pooled, tolerance: float = TOLERANCE) -> str:
@@ -231,7 +244,8 @@ def markdown_table(header: list[str], rows: list[list[str]]) -> str:
 
 SUMMARY_HEADER = [
     "model", "MFLOP", "backend / native tool", "threads", "precision",
-    "harness median (us)", "native median (us)", "ratio harness/native (median of pair ratios)",
+    "harness median (us)", "harness clock", "harness wall-clock median (us)",
+    "native median (us)", "ratio harness/native (median of pair ratios)",
     "within 10%?", "ratio of fastest runs' medians", "harness mean (us)", "native mean (us)",
     "ratio of means", "per-pair median ratios", "harness ran (each run)",
     "native tool ran (each run)"]
@@ -243,7 +257,9 @@ def summary_row(model_id: str, mflop: float, backend: str, tool: str, threads: i
     """One line of the summary table (see SUMMARY_HEADER); `halfwidth`: the native tool's
     rounding of its median; `ran`: how long each side ran in one run (ran_for)."""
     return [model_id, f"{mflop:.1f}", f"{backend} / {tool}", str(threads),
-            precision, fmt_us(pooled.harness_median_us),
+            precision, fmt_us(pooled.harness_median_us), pooled.harness_clock,
+            "-" if pooled.harness_wall_median_us is None
+            else fmt_us(pooled.harness_wall_median_us),
             fmt_us(pooled.native_median_us, halfwidth),
             f"{pooled.ratio:.3f}", verdict(pooled), f"{pooled.fastest_ratio:.3f}",
             fmt_us(pooled.harness_mean_us),

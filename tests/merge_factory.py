@@ -128,6 +128,9 @@ def benchmark_entry(template: dict[str, Any], device_label: str, model: dict[str
         "warmup_rounds": 10, "warmup_s": 0.2, "warmup_settled": True,
         "flags": model.get("flags", []),
     })
+    for key in ("latency_clock", "wall_latency_ms"):  # recorded since the clocks differ
+        if key in model:
+            extra[key] = model[key]
     if power is not None:
         extra.update({"power_sensor": "um34c", "idle_power_w": 2.0,
                       "active_power_w": 2.0 + power, "dynamic_power_w": power,

@@ -114,6 +114,22 @@ def test_harness_json_gives_the_named_benchmark_and_its_file():
         fp.parse_harness(report, "t9", "openvino")
 
 
+def test_the_harness_clock_and_wall_median_reach_the_summary():
+    """The table must say which clock timed the harness's rounds and keep its wall median."""
+    report = harness_report(("t1", "openvino", 2e-4, 3e-4))
+    report["benchmarks"][0]["extra_info"].update(
+        latency_clock="openvino InferRequest.latency", wall_latency_ms=0.2301)
+    harness, _ = fp.parse_harness(report, "t1", "openvino")
+    assert (harness.clock, harness.wall_median_us) == ("openvino InferRequest.latency",
+                                                       pytest.approx(230.1))
+    pooled = fp.pool([(harness, timing(195.0))])
+    row = fp.summary_row("t1", 24.1, "openvino", "benchmark_app", 1, "fp32", pooled, 0.0)
+    assert row[5:9] == ["200.0", "openvino InferRequest.latency", "230.1", "195.0"]
+    old, _ = fp.parse_harness(harness_report(("t1", "tflite", 3e-4, 3e-4)), "t1", "tflite")
+    assert fp.summary_row("t1", 24.1, "tflite", "litert-benchmark", 1, "fp32",
+                          fp.pool([(old, timing(300.0))]), 0.0)[6:8] == ["?", "-"]
+
+
 def timing(median_us, threads=1, precision="fp32", halfwidth=0.0):
     return fp.Timing(median_us, median_us * 1.1, threads, precision, halfwidth)
 

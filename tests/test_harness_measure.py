@@ -101,7 +101,9 @@ def test_the_timed_call_is_the_inference_on_the_prepared_input(benchmark):
     hold one whole 2 ms inference on the prepared input."""
     backend = SleepingBackend(infer_s=0.002)
     prepared = backend.prepare(np.zeros((1, 4, 4), np.uint8))
-    warm, stats = measure.time_inference(benchmark, backend, prepared, run_settings())
+    timed = measure.time_inference(benchmark, backend, prepared, run_settings())
+    warm, stats = timed.warm, timed.stats
+    assert timed.clock_name == "wall" and timed.wall_median_s == stats.median
     assert all(arg is prepared for arg in backend.infer_args)
     assert len(backend.infer_args) == warm.calls + stats.rounds
     assert stats.min >= 0.002  # each round is one inference: never a cheaper call
@@ -115,7 +117,8 @@ def test_the_warm_up_runs_before_the_timed_rounds(benchmark):
     calls (200 ms here) would be timed, and the median of few rounds would carry them."""
     backend = SleepingBackend(infer_s=0.001, cold_calls=3, cold_s=0.2)
     prepared = backend.prepare(np.zeros((1, 4, 4), np.uint8))
-    warm, stats = measure.time_inference(benchmark, backend, prepared, run_settings())
+    timed = measure.time_inference(benchmark, backend, prepared, run_settings())
+    warm, stats = timed.warm, timed.stats
     assert warm.calls > 3 and warm.settled is True
     assert not any(backend.cold[-stats.rounds:])  # no cold call among the timed rounds
 
@@ -124,10 +127,72 @@ def test_the_configured_warm_up_calls_are_all_made(benchmark):
     """Guards against ignoring --warmup-rounds: the rule may warm up longer, never shorter."""
     backend = SleepingBackend(infer_s=0.0001)
     prepared = backend.prepare(np.zeros((1, 4, 4), np.uint8))
-    warm, stats = measure.time_inference(benchmark, backend, prepared,
-                                         run_settings(warmup_rounds=1500, min_time_s=0.0))
+    timed = measure.time_inference(benchmark, backend, prepared,
+                                   run_settings(warmup_rounds=1500, min_time_s=0.0))
+    warm, stats = timed.warm, timed.stats
     assert warm.calls >= 1500 and len(backend.infer_args) == warm.calls + stats.rounds
     assert stats.rounds == 40  # no minimum time: the paper's count
+
+
+class SelfTimingBackend(SleepingBackend):
+    """A runtime that times its own inference, as OpenVINO's InferRequest does: each call
+    sleeps `infer_s` of wall time and reports `own_s` on its own clock."""
+
+    def __init__(self, infer_s: float, own_s: float):
+        SleepingBackend.__init__(self, infer_s=infer_s)
+        self.own_s = own_s
+        self.clock = timing.RuntimeClock("sleeping request clock")
+
+    def runtime_clock(self):
+        return self.clock
+
+    def infer(self, prepared):
+        output = SleepingBackend.infer(self, prepared)
+        self.clock.add(self.own_s)
+        return output
+
+
+def test_a_runtime_that_times_itself_is_timed_on_its_own_clock(benchmark):
+    """Guards against ranking a self-timing runtime (OpenVINO) by its Python call: the rounds
+    must be timed on the runtime's clock (the figure its own tool reports), the warm-up planned
+    on it, the wall-clock median kept beside it, and the session's timer given back."""
+    backend = SelfTimingBackend(infer_s=0.002, own_s=0.0005)
+    prepared = backend.prepare(np.zeros((1, 4, 4), np.uint8))
+    session_timer = benchmark._timer
+    timed = measure.time_inference(benchmark, backend, prepared, run_settings(min_time_s=0.05))
+    stats = timed.stats
+    assert timed.clock_name == "sleeping request clock"
+    assert stats.median == pytest.approx(0.0005) and stats.max == pytest.approx(0.0005)
+    assert timed.warm.call_s == pytest.approx(0.0005)
+    assert timed.wall_median_s >= 0.002  # the sleeps, on the wall clock
+    # planned for 0.05 s at the runtime's 0.5 ms a call (not 25 at the wall's 2 ms)
+    assert stats.rounds == 100 and len(backend.infer_args) == timed.warm.calls + 100
+    assert benchmark._timer is session_timer
+    fields = measure.latency_fields(timed, {}, {})
+    assert fields["latency_ms"] == pytest.approx(0.5)
+    assert fields["wall_latency_ms"] == timed.wall_median_s * 1000.0
+    assert fields["latency_clock"] == "sleeping request clock"
+
+
+def test_a_failing_self_timed_call_gives_the_timer_back(benchmark):
+    """Guards against a session left on one backend's clock after its benchmark failed: every
+    later benchmark would read a clock that no longer moves."""
+    backend = SelfTimingBackend(infer_s=0.0001, own_s=0.0001)
+    prepared = backend.prepare(np.zeros((1, 4, 4), np.uint8))
+    session_timer = benchmark._timer
+    calls = []
+
+    def failing(prepared):
+        calls.append(1)
+        if len(calls) > 20:  # 10 warm-up calls, then 10 timed rounds
+            raise RuntimeError("device lost")
+        return SelfTimingBackend.infer(backend, prepared)
+
+    backend.infer = failing
+    with pytest.raises(RuntimeError, match="device lost"):
+        measure.time_inference(benchmark, backend, prepared,
+                               run_settings(warmup_rounds=10, max_warmup_s=0.0))
+    assert benchmark._timer is session_timer
 
 
 class FakeBoard:
@@ -251,15 +316,17 @@ def test_latency_fields_from_literal_stats():
     warm = timing.WarmUp(calls=400, seconds=0.21, is_settled=True, call_s=0.0005)
     stats = FakeStats([0.0005, 0.0005, 0.0005, 0.0006] * 10, median=0.0005, mean=0.000525,
                       iqr=0.0001, stddev=0.0000433)
-    fields = measure.latency_fields(warm, stats, {}, {})
+    fields = measure.latency_fields(measure.Timed(warm, stats, "wall", 0.0005), {}, {})
     assert fields == {
-        "latency_ms": 0.5, "latency_mean_ms": 0.525, "latency_iqr_ms": pytest.approx(0.1),
+        "latency_clock": "wall", "wall_latency_ms": 0.5, "latency_ms": 0.5,
+        "latency_mean_ms": 0.525, "latency_iqr_ms": pytest.approx(0.1),
         "latency_cv": pytest.approx(0.0000433 / 0.000525), "rounds": 40,
         "timed_s": pytest.approx(0.021), "warmup_rounds": 400, "warmup_s": 0.21,
         "warmup_settled": True,
         "flags": [{"flag": "wide-dispersion", "reason": "IQR 20% of the median (limit 10%)"}]}
     zero = FakeStats([0.0] * 3, median=0.0, mean=0.0, iqr=0.0, stddev=0.0)
-    assert measure.latency_fields(warm, zero, {}, {})["latency_cv"] is None
+    assert measure.latency_fields(measure.Timed(warm, zero, "wall", 0.0), {},
+                                  {})["latency_cv"] is None
 
 
 def test_disabled_benchmarks_say_so():

@@ -37,7 +37,8 @@ def settings(**kw) -> RunSettings:
 
 LATENCY = {"latency_ms": 0.52, "latency_mean_ms": 0.55, "latency_iqr_ms": 0.01,
            "latency_cv": 0.2, "rounds": 1923, "timed_s": 1.06, "warmup_rounds": 400,
-           "warmup_s": 0.2, "warmup_settled": True, "flags": []}
+           "warmup_s": 0.2, "warmup_settled": True, "flags": [], "latency_clock": "wall",
+           "wall_latency_ms": 0.52}
 
 
 def extra_info(power=None, stage="latency") -> dict:

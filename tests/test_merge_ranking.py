@@ -250,3 +250,36 @@ def test_rows_say_where_power_came_from(tmp_path):
     assert origin == {"k16-24": ("measured", True), "k10-32": ("partial", False),
                       "k16-32": (None, None)}
     assert json.loads((tmp_path / "r" / "merge.json").read_text())["power_stand_in"] is True
+
+
+def test_a_board_ranked_across_clocks_says_so(tmp_path):
+    """Guards against ranking OpenVINO on its request's own clock against another backend's
+    wall clock silently: the merge must say so once per board, keep each row's clock and wall
+    median, and say nothing where one clock timed the board or no clock was recorded."""
+    mixed = write_results(tmp_path / "laptop.json", "laptop", [
+        {"model_id": "k10-32-44-56", "accuracy": 95.0, "latency_ms": 0.30, "backend": "openvino",
+         "latency_clock": "openvino InferRequest.latency", "wall_latency_ms": 0.33},
+        {"model_id": "k10-32-44-56", "accuracy": 95.0, "latency_ms": 0.32,
+         "backend": "onnxruntime", "latency_clock": "wall", "wall_latency_ms": 0.32}])
+    one = write_results(tmp_path / "pi.json", "pi", [
+        {"model_id": "k12-22-48", "accuracy": 95.0, "latency_ms": 2.0, "backend": "tflite",
+         "latency_clock": "wall", "wall_latency_ms": 2.0}])
+    old = write_results(tmp_path / "nano.json", "nano", [
+        {"model_id": "k12-22-48", "accuracy": 95.0, "latency_ms": 2.0, "backend": "openvino"},
+        {"model_id": "k12-22-48", "accuracy": 95.0, "latency_ms": 2.0, "backend": "tflite",
+         "latency_clock": "wall", "wall_latency_ms": 2.0}])
+    warned: list[str] = []
+    rows = json.loads(merge_results([mixed, one, old], tmp_path / "out",
+                                    warn=warned.append).read_text())
+    clock_lines = [w for w in warned if "different clocks" in w]
+    assert clock_lines == [
+        "warning: laptop ranks latencies taken on different clocks (openvino InferRequest."
+        "latency: openvino; wall: onnxruntime): a runtime's own clock leaves out the Python "
+        "call the wall clock holds; compare wall_latency_ms across backends"]
+    openvino = next(r for r in rows if r["backend"] == "openvino" and r["device_label"] == "laptop")
+    assert (openvino["latency_clock"], openvino["wall_latency_ms"]) == (
+        "openvino InferRequest.latency", 0.33)
+    assert next(r for r in rows if r["device_label"] == "nano" and r["backend"] == "openvino")[
+        "latency_clock"] is None
+    merged = json.loads((tmp_path / "out" / "merge.json").read_text())
+    assert clock_lines[0] in merged["warnings"]

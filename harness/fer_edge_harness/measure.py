@@ -4,12 +4,13 @@ backend, then the result fields with the flags that say whether the latency can 
 """
 
 import contextlib
+import time
 
 import numpy as np
 
 from fer_edge_harness import quality, results, timing
 from fer_edge_harness.manifest_schema import ChosenArtifact
-from fer_edge_harness.results_schema import Extra
+from fer_edge_harness.results_schema import WALL_CLOCK, Extra
 from fer_edge_harness.session import CaseFailure
 
 
@@ -38,26 +39,70 @@ def timed_stats(benchmark):
     return metadata.stats
 
 
+class Timed(object):
+    """What time_inference measured: the warm-up, pytest-benchmark's Stats of the timed rounds
+    (on the latency clock), that clock's name, and the wall-clock median of the same rounds
+    around the Python call (seconds; the Stats' own median when the clock is the wall)."""
+
+    def __init__(self, warm, stats, clock_name, wall_median_s):
+        self.warm, self.stats = warm, stats
+        self.clock_name, self.wall_median_s = clock_name, wall_median_s
+
+
+@contextlib.contextmanager
+def benchmark_timer(benchmark, clock):
+    """pytest-benchmark times every round with the fixture's timer (`--benchmark-timer`, one for
+    the session); a backend with its own latency clock gets it for its rounds only. pytest-
+    benchmark 3.x to 5.x keep the timer in the fixture's `_timer`; a fixture without one
+    times on its own timer, and the result then says the wall clock."""
+    if clock is None or not hasattr(benchmark, "_timer"):
+        yield WALL_CLOCK
+        return
+    saved = benchmark._timer
+    benchmark._timer = clock
+    try:
+        yield clock.__name__
+    finally:
+        benchmark._timer = saved
+
+
 def time_inference(benchmark, backend, prepared, settings):
     """Warm up until settled, then time `backend.infer(prepared)` for the planned rounds.
 
-    Returns (WarmUp, pytest-benchmark Stats). The warm-up is done here rather than through
-    pedantic's fixed `warmup_rounds`, because how many calls it takes is only known while it
-    runs; pedantic then times exactly the planned rounds, one inference each.
+    Returns a Timed. The warm-up is done here rather than through pedantic's fixed
+    `warmup_rounds`, because how many calls it takes is only known while it runs; pedantic
+    then times exactly the planned rounds, one inference each, on the backend's latency clock
+    (the wall clock unless the runtime times itself, Backend.runtime_clock).
     """
+    clock = getattr(backend, "runtime_clock", lambda: None)()
     warm = timing.warm_up(lambda: backend.infer(prepared), settings.warmup_rounds,
-                          settings.max_warmup_s)
+                          settings.max_warmup_s, call_clock=clock)
     rounds = timing.planned_rounds(settings.rounds, settings.min_time_s, warm.call_s,
                                    warm.mean_call_s)
-    benchmark.pedantic(backend.infer, args=(prepared,), rounds=rounds, warmup_rounds=0,
-                       iterations=1)
-    return warm, timed_stats(benchmark)
+    wall = []
+
+    def timed_call(prepared):
+        started = time.perf_counter()
+        output = backend.infer(prepared)
+        wall.append(time.perf_counter() - started)
+        return output
+
+    with benchmark_timer(benchmark, clock) as clock_name:
+        target = backend.infer if clock_name == WALL_CLOCK else timed_call
+        benchmark.pedantic(target, args=(prepared,), rounds=rounds, warmup_rounds=0,
+                           iterations=1)
+    stats = timed_stats(benchmark)
+    wall_median_s = timing.median(wall) if wall else stats.median
+    return Timed(warm, stats, clock_name, wall_median_s)
 
 
-def latency_fields(warm, stats, before, after):
+def latency_fields(timed, before, after):
     """The timing part of extra_info (see results.build_extra_info) and its flags."""
+    warm, stats = timed.warm, timed.stats
     median_s, iqr_s = stats.median, stats.iqr
     return {
+        Extra.LATENCY_CLOCK: timed.clock_name,
+        Extra.WALL_LATENCY_MS: timed.wall_median_s * 1000.0,
         Extra.LATENCY_MS: median_s * 1000.0,
         Extra.LATENCY_MEAN_MS: stats.mean * 1000.0,
         Extra.LATENCY_IQR_MS: iqr_s * 1000.0,
@@ -84,7 +129,7 @@ def run_case(session, case, benchmark):
             prepared = backend.prepare(images[:1])
         before = session.board.state()
         with step("infer"):
-            warm, stats = time_inference(benchmark, backend, prepared, session.settings)
+            timed = time_inference(benchmark, backend, prepared, session.settings)
         after = session.board.state()
         with step("accuracy"):
             accuracy = accuracy_percent(backend.predict_batch(images), labels)
@@ -92,7 +137,7 @@ def run_case(session, case, benchmark):
             power = session.measure_power(case, backend, prepared)
         hardware = dict(session.hardware, accelerator=backend.accelerator())
         benchmark.extra_info.update(results.build_extra_info(
-            session.settings, case, backend, latency_fields(warm, stats, before, after),
+            session.settings, case, backend, latency_fields(timed, before, after),
             accuracy, int(labels.shape[0]), hardware, before, after, session.bundle_sha256,
             session.runtime_versions(backend), artifact, power=power))
         session.finished.append(benchmark.stats)

@@ -56,6 +56,8 @@ class Extra(object):
     TIMING_SETTINGS = "timing_settings"
     BACKEND_DETAILS = "backend_details"
     THROTTLING_DURING = "throttling_during"
+    LATENCY_CLOCK = "latency_clock"
+    WALL_LATENCY_MS = "wall_latency_ms"
 
 
 class TimingSettings(object):
@@ -162,8 +164,13 @@ TIMING_EXTRA_INFO = (
 LATENCY_STATISTIC = "median"
 
 # Written by the harness to say exactly what was timed; readers may ignore them.
+# `latency_clock`: what timed the rounds, WALL_CLOCK (time.perf_counter around the Python call)
+# or the runtime's own clock by name (docs/latency.md, "Which clock"); `wall_latency_ms`: the
+# wall-clock median of the same rounds (equal to latency_ms on the wall clock).
 DESCRIPTIVE_EXTRA_INFO = (Extra.ARTIFACT_FORMAT, Extra.ARTIFACT_SHA256, Extra.TIMING_SETTINGS,
-                          Extra.BACKEND_DETAILS, Extra.THROTTLING_DURING)
+                          Extra.BACKEND_DETAILS, Extra.THROTTLING_DURING, Extra.LATENCY_CLOCK,
+                          Extra.WALL_LATENCY_MS)
+WALL_CLOCK = "wall"
 
 # The --stage values a result records (extra_info "stage"): stage 2 times, stage 3 adds power.
 STAGE_LATENCY, STAGE_POWER = "latency", "power"

@@ -8,6 +8,11 @@ configured number of calls was made), or when `max_seconds` is spent (then the b
 flagged "unsettled"). The timed rounds are then planned so they last at least `min_time_s` at the
 settled speed and number at least `min_rounds` (the paper's 40). pytest-benchmark's pedantic
 times those rounds (measure.py); the warm-up's own clock readings only decide when to stop.
+
+What a call "takes" is read on the backend's latency clock: the wall clock around the Python
+call, or, where the runtime times its own inference (OpenVINO's InferRequest.latency, the figure
+`benchmark_app` reports), that runtime's clock (RuntimeClock); windows and deadlines are always
+wall time.
 """
 
 import math
@@ -50,41 +55,62 @@ class WarmUp(object):
         self.mean_call_s = call_s if mean_call_s is None else mean_call_s
 
 
-def _window(call, window_start, deadline, clock):
-    """Call repeatedly for one window; the call times (seconds)."""
+class RuntimeClock(object):
+    """A clock that advances only by what a runtime timed itself: the backend adds each call's
+    own latency (`add`), and reading it before and after a call gives that call's latency.
+    pytest-benchmark takes it as the timer of a backend's rounds (measure.py), so the timed
+    figure is the runtime's, without the Python call around it; `__name__` names it in the
+    results (pytest-benchmark's options.timer)."""
+
+    def __init__(self, name):
+        self.__name__ = name
+        self.seconds = 0.0
+
+    def __call__(self):
+        return self.seconds
+
+    def add(self, seconds):
+        self.seconds += seconds
+
+
+def _window(call, window_start, deadline, clock, call_clock):
+    """Call repeatedly for one window; the call times (seconds, on `call_clock`)."""
     durations = []
     while True:
-        started = clock()
+        call_started = call_clock()
         call()
-        ended = clock()
-        durations.append(ended - started)
+        ended, call_ended = clock(), call_clock()
+        durations.append(call_ended - call_started)
         long_enough = ended - window_start >= WINDOW_S and len(durations) >= WINDOW_MIN_CALLS
         if long_enough or ended >= deadline:
             return durations
 
 
-def fixed_warm_up(call, calls, clock=time.perf_counter):
+def fixed_warm_up(call, calls, clock=time.perf_counter, call_clock=None):
     """The plain count: `calls` untimed calls (the rule switched off with max_seconds 0)."""
+    call_clock = call_clock or clock
     started = clock()
     last = None
     for _ in range(calls):
-        before = clock()
+        before = call_clock()
         call()
-        last = clock() - before
+        last = call_clock() - before
     return WarmUp(calls, clock() - started, None, last)
 
 
-def warm_up(call, min_calls, max_seconds, clock=time.perf_counter):
+def warm_up(call, min_calls, max_seconds, clock=time.perf_counter, call_clock=None):
     """Call `call()` until the latency has settled (see the module docstring) or `max_seconds`
-    have passed, and in either case until at least `min_calls` calls were made."""
+    have passed, and in either case until at least `min_calls` calls were made. `clock` keeps
+    the windows and the deadline; `call_clock` (default: `clock`) times each call."""
+    call_clock = call_clock or clock
     if max_seconds <= 0:
-        return fixed_warm_up(call, min_calls, clock)
+        return fixed_warm_up(call, min_calls, clock, call_clock)
     started = clock()
     deadline = started + max_seconds
     calls = 0
     previous = None
     while True:
-        durations = _window(call, clock(), deadline, clock)
+        durations = _window(call, clock(), deadline, clock, call_clock)
         calls += len(durations)
         latest = median(durations)
         is_settled = previous is not None and settled(previous, latest)

@@ -46,7 +46,7 @@ ROW_FIELDS = (
     "power_stand_in",
     "partial_run",
     Extra.LATENCY_STATISTIC, Extra.LATENCY_MEAN_MS, Extra.LATENCY_IQR_MS, Extra.LATENCY_CV,
-    Extra.ROUNDS, Extra.TIMED_S,
+    Extra.ROUNDS, Extra.TIMED_S, Extra.LATENCY_CLOCK, Extra.WALL_LATENCY_MS,
     Extra.FLAGS,
 )
 # The results fields a row copies as they are (the required ones) or null where absent.
@@ -54,7 +54,8 @@ COPIED_FIELDS = (Extra.DEVICE_LABEL, Extra.MODEL_ID, Extra.BACKEND, Extra.PRECIS
                  Extra.THREADS, Extra.STAGE, Extra.N_TEST, Extra.POWER_SENSOR,
                  Extra.BUNDLE_SHA256)
 COPIED_TIMING = (Extra.LATENCY_STATISTIC, Extra.LATENCY_MEAN_MS, Extra.LATENCY_IQR_MS,
-                 Extra.LATENCY_CV, Extra.ROUNDS, Extra.TIMED_S)
+                 Extra.LATENCY_CV, Extra.ROUNDS, Extra.TIMED_S, Extra.LATENCY_CLOCK,
+                 Extra.WALL_LATENCY_MS)
 
 
 def warn_stderr(line: str) -> None:
@@ -88,6 +89,26 @@ def measurement_row(item: Measurement) -> dict[str, Any]:
 def flag_names(row: dict[str, Any]) -> str:
     """`wide-dispersion, drift` (empty when the row has no flag)."""
     return ", ".join(str(f.get(Flag.FLAG)) for f in row.get(Extra.FLAGS) or [])
+
+
+def clock_warnings(rows: list[dict[str, Any]]) -> list[str]:
+    """One line per board whose latencies were timed on different clocks (OpenVINO's request
+    clock next to other backends' wall clock, docs/latency.md): ranked all the same, and each
+    row's wall_latency_ms says what the Python call added. Files from before the clock was
+    recorded say nothing and are left out."""
+    clocks: dict[str, dict[str, list[str]]] = {}
+    for r in rows:
+        clock = r.get(Extra.LATENCY_CLOCK)
+        if not clock:
+            continue
+        backends = clocks.setdefault(r[Extra.DEVICE_LABEL], {}).setdefault(clock, [])
+        if r[Extra.BACKEND] not in backends:
+            backends.append(r[Extra.BACKEND])
+    return [f"warning: {board} ranks latencies taken on different clocks ("
+            + "; ".join(f"{clock}: {', '.join(names)}" for clock, names in sorted(found.items()))
+            + "): a runtime's own clock leaves out the Python call the wall clock holds; "
+            "compare wall_latency_ms across backends"
+            for board, found in clocks.items() if len(found) > 1]
 
 
 def flag_warnings(rows: list[dict[str, Any]]) -> list[str]:
@@ -189,7 +210,7 @@ def merge_results(paths: Iterable[str | Path], out_dir: str | Path,
 
     index = BundleIndex(bundles)
     rows = build_ranking(loaded, index, collect)
-    for line in flag_warnings(rows):
+    for line in clock_warnings(rows) + flag_warnings(rows):
         collect(line)
     out = ensure_dir(out_dir)
     write_json(out / FAILURES_JSON, {RunInfo.FAILURES: loaded.failures,

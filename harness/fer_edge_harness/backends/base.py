@@ -80,6 +80,12 @@ class Backend(object):
                 for i in range(len(x_uint8))]
         return np.concatenate(rows, axis=0)
 
+    def runtime_clock(self):
+        """None: `infer` is timed on the wall clock around the Python call. A backend whose
+        runtime times its own inference returns a timing.RuntimeClock it advances in `infer`,
+        and the rounds are timed on it (the figure the runtime's own tool reports)."""
+        return None
+
     def accelerator(self):
         """The accelerator the model runs on (None for the CPU)."""
         return None
