@@ -231,7 +231,10 @@ move it across 10%). *ratio of fastest runs' medians*: each side's lowest per-ru
 nearest to a quiet machine (other jobs only add time). *Means*: the harness's `stats.mean`,
 `benchmark_app`'s `Average`, `litert-benchmark`'s `avg_ms` (from `throughput_mb_s`, the input MB
 over the unrounded mean, when the JSON came rounded); *ratio of means* is paired the same way.
-Means feel every preemption by the other jobs on this shared machine; medians much less."""
+Means feel every preemption by the other jobs on this shared machine; medians much less.
+*Spread*: each side's slowest run's median over its fastest run's, across the repeats: how far a
+side agrees with itself; a native tool whose own runs spread by more than 10% cannot be matched
+within 10% on every run."""
 
 
 def machine() -> str:

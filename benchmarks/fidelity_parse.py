@@ -68,6 +68,8 @@ class Pooled:
     fastest_ratio: float  # min over repeats of the harness's median / the same of the native's
     ratios: tuple[float, ...]  # harness / native median of each pair, in run order
     settings_differ: str  # "" when threads and precision agree, else what differs
+    harness_spread: float = 1.0  # the harness's slowest run's median / its fastest's
+    native_spread: float = 1.0  # the same of the native tool: how far it agrees with itself
     harness_clock: str = "?"  # what timed the harness's rounds (its latency_clock)
     harness_wall_median_us: float | None = None  # median over runs of its wall-clock medians
 
@@ -183,6 +185,13 @@ def settings_difference(harness: Timing, native: Timing) -> str:
     return ", ".join(problems)
 
 
+def spread(medians) -> float:
+    """Slowest over fastest of one side's per-run medians: a tool whose own runs differ by
+    more than the tolerance cannot be matched within it on every run."""
+    values = list(medians)
+    return max(values) / min(values)
+
+
 def pool(pairs: list[tuple[Timing, Timing]]) -> Pooled:
     """Pool the repeats of one (model, backend) (see Pooled)."""
     if not pairs:
@@ -207,6 +216,8 @@ def pool(pairs: list[tuple[Timing, Timing]]) -> Pooled:
         fastest_ratio=min(t.median_us for t in harness) / min(t.median_us for t in native),
         ratios=tuple(h.median_us / n.median_us for h, n in pairs),
         settings_differ="; ".join(differences),
+        harness_spread=spread(t.median_us for t in harness),
+        native_spread=spread(t.median_us for t in native),
         harness_clock=" / ".join(sorted({t.clock or "?" for t in harness})),
         harness_wall_median_us=median(walls) if walls else None)
 
@@ -247,7 +258,8 @@ SUMMARY_HEADER = [
     "harness median (us)", "harness clock", "harness wall-clock median (us)",
     "native median (us)", "ratio harness/native (median of pair ratios)",
     "within 10%?", "ratio of fastest runs' medians", "harness mean (us)", "native mean (us)",
-    "ratio of means", "per-pair median ratios", "harness ran (each run)",
+    "ratio of means", "per-pair median ratios", "spread of the harness's runs (max/min)",
+    "spread of the native tool's runs (max/min)", "harness ran (each run)",
     "native tool ran (each run)"]
 
 
@@ -264,5 +276,6 @@ def summary_row(model_id: str, mflop: float, backend: str, tool: str, threads: i
             f"{pooled.ratio:.3f}", verdict(pooled), f"{pooled.fastest_ratio:.3f}",
             fmt_us(pooled.harness_mean_us),
             fmt_us(pooled.native_mean_us), f"{pooled.mean_ratio:.3f}",
-            " ".join(f"{r:.2f}" for r in pooled.ratios), *ran]
+            " ".join(f"{r:.2f}" for r in pooled.ratios), f"{pooled.harness_spread:.2f}",
+            f"{pooled.native_spread:.2f}", *ran]
 

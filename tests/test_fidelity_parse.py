@@ -142,6 +142,8 @@ def test_pool_pools_latencies_per_side_and_ratios_per_pair():
     assert pooled.ratio == pytest.approx(1.08)  # the pairs' median, not 108 / 105
     assert pooled.mean_ratio == pytest.approx(1.08)
     assert pooled.fastest_ratio == pytest.approx(104 / 100)
+    assert (pooled.harness_spread, pooled.native_spread) == (pytest.approx(300 / 104),
+                                                             pytest.approx(2.0))
     assert fp.verdict(pooled) == "yes"
 
 
