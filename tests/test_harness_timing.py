@@ -231,3 +231,49 @@ def test_assess_flags_each_problem_with_its_reason():
                                  mean_s=0.0011)) == []
     assert quality.limits() == {"max_relative_iqr": 0.1, "max_drift": 0.1,
                                 "max_mean_excess": 0.5}
+
+
+class SelfTimedRuntime(ScriptedRuntime):
+    """A runtime whose calls take 1 ms of wall time (the scripted clock), of which it reports
+    `own_s(n)` on its own clock (timing.RuntimeClock), as OpenVINO's request does."""
+
+    def __init__(self, own_s):
+        ScriptedRuntime.__init__(self, lambda n, t: 0.001)
+        self.own_s = own_s
+        self.own = timing.RuntimeClock("scripted request clock")
+
+    def call(self) -> None:
+        self.own.add(self.own_s(self.calls))
+        ScriptedRuntime.call(self)
+
+
+def test_a_runtime_clock_reads_the_sum_of_what_was_added_and_has_a_name():
+    clock = timing.RuntimeClock("openvino InferRequest.latency")
+    assert clock() == 0.0 and clock.__name__ == "openvino InferRequest.latency"
+    clock.add(0.00025)
+    clock.add(0.0005)
+    assert clock() == pytest.approx(0.00075)
+
+
+def test_the_warm_up_times_calls_on_the_call_clock_and_windows_on_the_wall():
+    """Guards against mixing the two clocks: the settled call time must be the runtime's own
+    (0.3 ms), while windows and the deadline stay wall time (0.1 s windows of 1 ms calls)."""
+    runtime = SelfTimedRuntime(lambda n: 0.0003)
+    warm = timing.warm_up(runtime.call, 10, 5.0, clock=runtime.clock, call_clock=runtime.own)
+    assert warm.call_s == pytest.approx(0.0003) and warm.mean_call_s == pytest.approx(0.0003)
+    assert warm.calls == 200 and warm.seconds == pytest.approx(0.2)  # two 0.1 s wall windows
+
+
+def test_the_warm_up_settles_on_the_call_clock():
+    """A runtime slow on its own clock for its first 150 calls, steady on the wall: the warm-up
+    must go on until its own figure settles, not stop at the steady wall time."""
+    runtime = SelfTimedRuntime(lambda n: 0.0009 if n < 150 else 0.0003)
+    warm = timing.warm_up(runtime.call, 10, 5.0, clock=runtime.clock, call_clock=runtime.own)
+    assert warm.settled is True and warm.calls == 400 and warm.call_s == pytest.approx(0.0003)
+
+
+def test_the_fixed_warm_up_times_its_last_call_on_the_call_clock():
+    runtime = SelfTimedRuntime(lambda n: 0.0004)
+    warm = timing.warm_up(runtime.call, 7, 0.0, clock=runtime.clock, call_clock=runtime.own)
+    assert warm.calls == 7 and warm.call_s == pytest.approx(0.0004)
+    assert warm.seconds == pytest.approx(0.007)  # the wall time of the 7 calls
