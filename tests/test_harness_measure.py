@@ -164,7 +164,7 @@ def test_a_runtime_that_times_itself_is_timed_on_its_own_clock(benchmark):
     assert timed.clock_name == "sleeping request clock"
     assert stats.median == pytest.approx(0.0005) and stats.max == pytest.approx(0.0005)
     assert timed.warm.call_s == pytest.approx(0.0005)
-    assert timed.wall_median_s >= 0.002  # the sleeps, on the wall clock
+    assert 0.002 <= timed.wall_median_s < 0.02  # the 2 ms sleeps, on the wall clock
     # planned for 0.05 s at the runtime's 0.5 ms a call (not 25 at the wall's 2 ms)
     assert stats.rounds == 100 and len(backend.infer_args) == timed.warm.calls + 100
     assert benchmark._timer is session_timer

@@ -52,16 +52,17 @@ class Timed(object):
 @contextlib.contextmanager
 def benchmark_timer(benchmark, clock):
     """pytest-benchmark times every round with the fixture's timer (`--benchmark-timer`, one for
-    the session); a backend with its own latency clock gets it for its rounds only. pytest-
-    benchmark 3.x to 5.x keep the timer in the fixture's `_timer`; a fixture without one
-    times on its own timer, and the result then says the wall clock."""
+    the session); a backend with its own latency clock gets it for its rounds only. Yields the
+    clock in force for them, or None for the session's wall clock. pytest-benchmark 3.x to 5.x
+    keep the timer in the fixture's `_timer`; a fixture without one keeps its own timer, and
+    the result then says the wall clock."""
     if clock is None or not hasattr(benchmark, "_timer"):
-        yield WALL_CLOCK
+        yield None
         return
     saved = benchmark._timer
     benchmark._timer = clock
     try:
-        yield clock.__name__
+        yield clock
     finally:
         benchmark._timer = saved
 
@@ -87,13 +88,14 @@ def time_inference(benchmark, backend, prepared, settings):
         wall.append(time.perf_counter() - started)
         return output
 
-    with benchmark_timer(benchmark, clock) as clock_name:
-        target = backend.infer if clock_name == WALL_CLOCK else timed_call
+    with benchmark_timer(benchmark, clock) as in_force:
+        target = backend.infer if in_force is None else timed_call
         benchmark.pedantic(target, args=(prepared,), rounds=rounds, warmup_rounds=0,
                            iterations=1)
     stats = timed_stats(benchmark)
-    wall_median_s = timing.median(wall) if wall else stats.median
-    return Timed(warm, stats, clock_name, wall_median_s)
+    if in_force is None:
+        return Timed(warm, stats, WALL_CLOCK, stats.median)
+    return Timed(warm, stats, in_force.__name__, timing.median(wall))
 
 
 def latency_fields(timed, before, after):
