@@ -31,6 +31,7 @@ import json
 import os
 import platform
 import shlex
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -270,8 +271,6 @@ LONG_HEADER = ["model", "backend", "threads", "litert-benchmark median at its de
 
 def long_rows(pairs: dict, long_runs: dict) -> list[list[str]]:
     """litert-benchmark at its defaults and at LONG_LITERT_RUNS, next to the harness."""
-    import statistics
-
     rows = []
     for case, runs in long_runs.items():
         harness = [h for h, _ in pairs[case]]
