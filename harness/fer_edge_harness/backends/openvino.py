@@ -15,7 +15,7 @@ ONNX file, and the result says so (docs/boards.md).
 
 The rounds are timed on the request's own clock (`InferRequest.latency`, the C++ timer around
 the inference that `benchmark_app` reports), not on the wall clock around the Python call: on
-the CPU that call adds 20-49 us to a 0.2-0.4 ms model (mostly caches the interpreter refills
+the CPU that call adds 20-51 us to a 0.2-0.4 ms model (mostly caches the interpreter refills
 between calls; benchmarks/openvino_call_cost.py), a tenth or more of the figure, and would rank
 OpenVINO by its Python binding.
 The wall-clock median is recorded next to it (docs/latency.md, "Which clock").
