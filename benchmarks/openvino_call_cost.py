@@ -61,7 +61,7 @@ def one_relu_model(shape: list[int]):
     import openvino as ov
     import openvino.opset13 as ops
 
-    x = ops.parameter(shape, np.float32, name="input")
+    x = ops.parameter(shape, np.float32)
     return ov.Model([ops.relu(x)], [x], "one_relu")
 
 
